@@ -1,0 +1,3 @@
+//! Browser-side transport clients, one module each.
+
+pub mod sse;

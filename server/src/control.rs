@@ -1,0 +1,158 @@
+//! The instructor's controls: `POST /api/control`, guarded by a bearer token.
+//!
+//! Settings live in a `watch` channel so the simulator and every transport
+//! see a change at once; a drop is a per-transport generation number that
+//! open connections watch.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, header};
+use pushlab::control::{BURST_RANGE, DELAY_RANGE, RATE_RANGE};
+use pushlab::{ControlAction, PerTransport, Settings, Transport};
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::hub::now_us;
+
+#[derive(Clone)]
+pub struct Control {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    token: String,
+    settings: watch::Sender<Settings>,
+    /// Bumped to drop every connection of a transport.
+    drops: PerTransport<watch::Sender<u64>>,
+    /// Events the simulator owes: bursts are produced by the simulator so they look like its stream.
+    bursts: tokio::sync::mpsc::UnboundedSender<u32>,
+}
+
+impl Control {
+    pub fn new(token: String, rate: f64) -> (Self, tokio::sync::mpsc::UnboundedReceiver<u32>) {
+        let (bursts, rx) = tokio::sync::mpsc::unbounded_channel();
+        let settings = Settings { rate_per_s: rate, paused: false, delay_ms: 0 };
+        let control = Control {
+            inner: Arc::new(Inner {
+                token,
+                settings: watch::channel(settings).0,
+                drops: PerTransport::from_fn(|_| watch::channel(0).0),
+                bursts,
+            }),
+        };
+        (control, rx)
+    }
+
+    pub fn settings(&self) -> Settings {
+        *self.inner.settings.borrow()
+    }
+
+    pub fn watch_settings(&self) -> watch::Receiver<Settings> {
+        self.inner.settings.subscribe()
+    }
+
+    /// Resolves when the instructor drops this transport's connections.
+    pub fn watch_drops(&self, t: Transport) -> watch::Receiver<u64> {
+        self.inner.drops.get(t).subscribe()
+    }
+
+    /// The configured delivery delay still owed for an event published at `sent_at_us`.
+    pub fn delay_left(&self, sent_at_us: i64) -> Option<Duration> {
+        let delay_us = self.settings().delay_ms as i64 * 1000;
+        let left = sent_at_us + delay_us - now_us();
+        (delay_us > 0 && left > 0).then(|| Duration::from_micros(left as u64))
+    }
+
+    pub fn apply(&self, action: ControlAction) -> Result<Settings, ApiError> {
+        let s = &self.inner.settings;
+        match action {
+            ControlAction::SetRate { per_s } if RATE_RANGE.contains(&per_s) => s.send_modify(|s| s.rate_per_s = per_s),
+            ControlAction::SetRate { .. } => return Err(ApiError::OutOfRange("per_s must be 0.1–1000".into())),
+            ControlAction::Burst { n } if BURST_RANGE.contains(&n) => {
+                self.inner.bursts.send(n).map_err(|_| ApiError::ShuttingDown)?
+            }
+            ControlAction::Burst { .. } => return Err(ApiError::OutOfRange("n must be 1–10000".into())),
+            ControlAction::Pause => s.send_modify(|s| s.paused = true),
+            ControlAction::Resume => s.send_modify(|s| s.paused = false),
+            ControlAction::Drop { transport: Transport::Poll } => {
+                return Err(ApiError::OutOfRange("transport must be long-poll, sse or ws: short polls hold no connection".into()));
+            }
+            ControlAction::Drop { transport } => {
+                self.inner.drops.get(transport).send_modify(|g| *g += 1);
+            }
+            ControlAction::Delay { ms } if DELAY_RANGE.contains(&ms) => s.send_modify(|s| s.delay_ms = ms),
+            ControlAction::Delay { .. } => return Err(ApiError::OutOfRange("ms must be 0–10000".into())),
+        }
+        Ok(self.settings())
+    }
+
+    pub fn check_token(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        // Compare every byte so the time taken does not tell how much matched.
+        let want = self.inner.token.as_bytes();
+        let same = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if same { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+}
+
+/// A random token, printed at start-up when none is configured.
+pub fn random_token() -> String {
+    use rand::Rng;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(20).map(char::from).collect()
+}
+
+pub async fn handle(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ControlAction>, JsonRejection>,
+) -> Result<Json<Settings>, ApiError> {
+    app.control.check_token(&headers)?;
+    let Json(action) = body?;
+    tracing::info!(?action, "instructor control");
+    app.control.apply(action).map(Json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_change_settings_and_ranges_are_enforced() {
+        let (c, mut bursts) = Control::new("t".into(), 5.0);
+        assert_eq!(c.apply(ControlAction::SetRate { per_s: 50.0 }).unwrap().rate_per_s, 50.0);
+        assert!(matches!(c.apply(ControlAction::SetRate { per_s: 5000.0 }), Err(ApiError::OutOfRange(_))));
+        assert!(matches!(c.apply(ControlAction::SetRate { per_s: f64::NAN }), Err(ApiError::OutOfRange(_))));
+        assert!(c.apply(ControlAction::Pause).unwrap().paused);
+        assert!(!c.apply(ControlAction::Resume).unwrap().paused);
+        assert_eq!(c.apply(ControlAction::Delay { ms: 300 }).unwrap().delay_ms, 300);
+        assert!(c.apply(ControlAction::Delay { ms: 10_001 }).is_err());
+        c.apply(ControlAction::Burst { n: 7 }).unwrap();
+        assert_eq!(bursts.try_recv().unwrap(), 7);
+        assert!(c.apply(ControlAction::Burst { n: 0 }).is_err());
+        let drops = c.watch_drops(Transport::Sse);
+        c.apply(ControlAction::Drop { transport: Transport::Sse }).unwrap();
+        assert!(drops.has_changed().unwrap());
+        assert!(c.apply(ControlAction::Drop { transport: Transport::Poll }).is_err());
+        assert_eq!(c.settings().rate_per_s, 50.0, "a refused action changed nothing");
+    }
+
+    #[test]
+    fn tokens_are_checked() {
+        let (c, _) = Control::new("secret".into(), 5.0);
+        let mut h = HeaderMap::new();
+        assert!(matches!(c.check_token(&h), Err(ApiError::Unauthorized)));
+        h.insert(header::AUTHORIZATION, "Bearer nope".parse().unwrap());
+        assert!(matches!(c.check_token(&h), Err(ApiError::Forbidden)));
+        h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
+        assert!(c.check_token(&h).is_ok());
+    }
+}

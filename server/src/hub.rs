@@ -1,0 +1,367 @@
+//! The event hub: the one place that knows where events come from and where
+//! they are kept. Transports only see [`Hub::resume`], [`Hub::read`],
+//! [`Hub::poll`] and [`Hub::subscribe`], so a broker-backed hub could replace
+//! this in-memory one without touching them.
+//!
+//! Each event is encoded once, at publish, into every shape a transport sends
+//! (the envelope JSON, the SSE frame, the WebSocket frame); connections share
+//! those bytes through an `Arc`. A connection's state is just its cursor: it
+//! reads from the history ring after it, so catching up and fanning out are
+//! the same code and a slow reader never queues anything on the server.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use pushlab::api::PollReset;
+use pushlab::{Cursor, CursorError, Envelope, Event, INITIAL_EVENTS, ResetNotice, ResetReason, ServerMsg};
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+
+/// One published event, in every encoding a transport needs.
+#[derive(Debug)]
+pub struct Published {
+    pub seq: u64,
+    pub id: String,
+    pub sent_at_us: i64,
+    pub type_name: &'static str,
+    /// The envelope JSON, spliced into poll answers.
+    pub envelope: Box<RawValue>,
+    /// `id:` / `event:` / `data:` lines and the blank line that ends them.
+    pub sse_frame: Bytes,
+    /// The WebSocket `event` frame.
+    pub ws_frame: Utf8Bytes,
+}
+
+/// Where a client's stream starts, and whether that is a reset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// The seq the client is now considered to have; events after it follow.
+    pub after: u64,
+    pub reset: Option<ResetNotice>,
+}
+
+/// What a read after a cursor found.
+#[derive(Debug)]
+pub enum Read {
+    /// Events after the cursor, oldest first; empty when the client is at the head.
+    Events(Vec<Arc<Published>>),
+    /// The cursor fell out of the history while the client was reading.
+    Expired(Start),
+}
+
+/// A poll answer before it is encoded.
+#[derive(Debug)]
+pub struct PollBatch {
+    pub events: Vec<Arc<Published>>,
+    pub reset: Option<PollReset>,
+    pub cursor: String,
+    pub more: bool,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    epoch: u64,
+    capacity: usize,
+    /// Written once per publish, read by every connection; never held across an await.
+    ring: RwLock<Ring>,
+    /// The head seq; wakes every waiting connection at once.
+    head: watch::Sender<u64>,
+}
+
+struct Ring {
+    events: VecDeque<Arc<Published>>,
+    head: u64,
+}
+
+impl Ring {
+    /// Seq of the oldest retained event (head + 1 when empty).
+    fn oldest(&self) -> u64 {
+        self.events.front().map_or(self.head + 1, |e| e.seq)
+    }
+
+    /// Where a new client starts: the last [`INITIAL_EVENTS`] events.
+    fn fresh_start(&self) -> u64 {
+        self.head.saturating_sub(INITIAL_EVENTS).max(self.oldest() - 1)
+    }
+
+    fn after(&self, after: u64, limit: usize) -> Vec<Arc<Published>> {
+        let skip = (after + 1).saturating_sub(self.oldest()) as usize;
+        self.events.iter().skip(skip).take(limit).cloned().collect()
+    }
+}
+
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+impl Hub {
+    /// A hub with a new random epoch and room for `capacity` events.
+    pub fn new(capacity: usize) -> Self {
+        // Seven base-36 digits: short ids, and a restart colliding is 1 in 7e10.
+        const LOW: u64 = 36u64.pow(6);
+        const HIGH: u64 = 36u64.pow(7);
+        Self::with_epoch(rand::random_range(LOW..HIGH), capacity)
+    }
+
+    pub fn with_epoch(epoch: u64, capacity: usize) -> Self {
+        let capacity = capacity.max(INITIAL_EVENTS as usize);
+        Hub {
+            inner: Arc::new(Inner {
+                epoch,
+                capacity,
+                ring: RwLock::new(Ring { events: VecDeque::with_capacity(capacity), head: 0 }),
+                head: watch::channel(0).0,
+            }),
+        }
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.inner.epoch
+    }
+
+    pub fn cursor(&self, seq: u64) -> String {
+        Cursor::new(self.inner.epoch, seq).to_string()
+    }
+
+    pub fn head(&self) -> u64 {
+        *self.inner.head.borrow()
+    }
+
+    /// Events retained now.
+    pub fn history_len(&self) -> usize {
+        self.ring().events.len()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.inner.capacity
+    }
+
+    fn ring(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+        // A panic elsewhere cannot leave the ring half-written: every write is a push/pop pair.
+        self.inner.ring.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes an event: stamps it, encodes it once, keeps it, wakes subscribers.
+    pub fn publish(&self, event: Event) -> Arc<Published> {
+        let published = {
+            let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
+            let seq = ring.head + 1;
+            let published = Arc::new(encode(Envelope {
+                id: self.cursor(seq),
+                seq,
+                sent_at_us: now_us(),
+                event,
+            }));
+            ring.events.push_back(published.clone());
+            if ring.events.len() > self.inner.capacity {
+                ring.events.pop_front();
+            }
+            ring.head = seq;
+            published
+        };
+        self.inner.head.send_replace(published.seq);
+        published
+    }
+
+    /// A receiver that changes whenever the head moves.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.head.subscribe()
+    }
+
+    /// Resolves a client's cursor (`None` or empty: a new client).
+    pub fn resume(&self, after: Option<&str>) -> Result<Start, CursorError> {
+        let ring = self.ring();
+        self.resume_in(&ring, after)
+    }
+
+    fn resume_in(&self, ring: &Ring, after: Option<&str>) -> Result<Start, CursorError> {
+        let Some(after) = after.filter(|a| !a.is_empty()) else {
+            return Ok(Start { after: ring.fresh_start(), reset: None });
+        };
+        let cursor: Cursor = after.parse()?;
+        if cursor.epoch != self.inner.epoch {
+            return Ok(self.reset(ring, ResetReason::Epoch, None));
+        }
+        if cursor.seq > ring.head {
+            return Err(CursorError::Ahead);
+        }
+        if cursor.seq + 1 < ring.oldest() {
+            let start = ring.fresh_start();
+            return Ok(self.reset(ring, ResetReason::Expired, Some(start - cursor.seq)));
+        }
+        Ok(Start { after: cursor.seq, reset: None })
+    }
+
+    fn reset(&self, ring: &Ring, reason: ResetReason, missed: Option<u64>) -> Start {
+        let after = ring.fresh_start();
+        Start { after, reset: Some(ResetNotice { reason, missed, cursor: self.cursor(after) }) }
+    }
+
+    /// Up to `limit` events after `after`, or an expiry when the history moved past it.
+    pub fn read(&self, after: u64, limit: usize) -> Read {
+        let ring = self.ring();
+        if after + 1 < ring.oldest() {
+            let start = ring.fresh_start();
+            return Read::Expired(self.reset(&ring, ResetReason::Expired, Some(start - after)));
+        }
+        Read::Events(ring.after(after, limit))
+    }
+
+    /// One polling answer: resume and read under one lock, so nothing slips between.
+    pub fn poll(&self, after: Option<&str>, limit: usize) -> Result<PollBatch, CursorError> {
+        let ring = self.ring();
+        let start = self.resume_in(&ring, after)?;
+        let events = ring.after(start.after, limit);
+        let last = events.last().map_or(start.after, |e| e.seq);
+        Ok(PollBatch {
+            more: last < ring.head,
+            cursor: self.cursor(last),
+            reset: start.reset.map(|r| PollReset { reason: r.reason, missed: r.missed }),
+            events,
+        })
+    }
+}
+
+/// The only place an event is serialized.
+fn encode(envelope: Envelope) -> Published {
+    let json = serde_json::to_string(&envelope).expect("an envelope always serializes");
+    let type_name = envelope.event.type_name();
+    let mut sse = String::with_capacity(json.len() + envelope.id.len() + type_name.len() + 24);
+    for part in ["id: ", &envelope.id, "\nevent: ", type_name, "\ndata: ", &json, "\n\n"] {
+        sse.push_str(part);
+    }
+    let (seq, id, sent_at_us) = (envelope.seq, envelope.id.clone(), envelope.sent_at_us);
+    let ws = serde_json::to_string(&ServerMsg::Event(envelope)).expect("a frame always serializes");
+    Published {
+        seq,
+        id,
+        sent_at_us,
+        type_name,
+        envelope: RawValue::from_string(json).expect("serde_json output is valid JSON"),
+        sse_frame: Bytes::from(sse),
+        ws_frame: Utf8Bytes::from(ws),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter(value: i64) -> Event {
+        Event::CounterUpdate { name: "active_users".into(), value }
+    }
+
+    fn hub_with(n: u64, capacity: usize) -> Hub {
+        let hub = Hub::with_epoch(1000, capacity);
+        for i in 0..n {
+            hub.publish(counter(i as i64));
+        }
+        hub
+    }
+
+    fn seqs(read: Read) -> Vec<u64> {
+        match read {
+            Read::Events(evs) => evs.iter().map(|e| e.seq).collect(),
+            Read::Expired(s) => panic!("unexpected expiry {s:?}"),
+        }
+    }
+
+    #[test]
+    fn publish_numbers_events_and_encodes_each_shape_once() {
+        let hub = hub_with(2, 100);
+        let Read::Events(evs) = hub.read(0, 10) else { panic!() };
+        assert_eq!(evs.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        let e = &evs[1];
+        assert_eq!(e.id, "rs-2");
+        let env: Envelope = serde_json::from_str(e.envelope.get()).unwrap();
+        assert_eq!((env.id.as_str(), env.seq, env.event), ("rs-2", 2, counter(1)));
+        let sse = std::str::from_utf8(&e.sse_frame).unwrap();
+        assert_eq!(sse, format!("id: rs-2\nevent: counter:update\ndata: {}\n\n", e.envelope.get()));
+        let ws: ServerMsg = serde_json::from_str(e.ws_frame.as_str()).unwrap();
+        assert!(matches!(ws, ServerMsg::Event(env) if env.seq == 2));
+        assert_eq!(hub.head(), 2);
+    }
+
+    #[test]
+    fn new_clients_get_the_last_twenty() {
+        let hub = hub_with(50, 100);
+        let start = hub.resume(None).unwrap();
+        assert_eq!(start, Start { after: 30, reset: None });
+        assert_eq!(hub.resume(Some("")).unwrap().after, 30);
+        assert_eq!(hub_with(5, 100).resume(None).unwrap().after, 0);
+    }
+
+    #[test]
+    fn resume_continues_after_the_cursor() {
+        let hub = hub_with(50, 100);
+        let start = hub.resume(Some("rs-42")).unwrap();
+        assert_eq!(start, Start { after: 42, reset: None });
+        assert_eq!(seqs(hub.read(start.after, 100)), (43..=50).collect::<Vec<_>>());
+        assert_eq!(seqs(hub.read(50, 100)), Vec::<u64>::new());
+        assert_eq!(seqs(hub.read(40, 3)), [41, 42, 43]);
+    }
+
+    #[test]
+    fn foreign_epoch_resets_with_unknown_missed() {
+        let hub = hub_with(50, 100);
+        let start = hub.resume(Some("zzzzz-7")).unwrap();
+        let reset = start.reset.unwrap();
+        assert_eq!((reset.reason, reset.missed, reset.cursor.as_str()), (ResetReason::Epoch, None, "rs-30"));
+        assert_eq!(start.after, 30);
+    }
+
+    #[test]
+    fn expired_cursor_resets_and_counts_what_was_lost() {
+        let hub = hub_with(150, 100); // keeps 51..=150
+        assert_eq!(hub.history_len(), 100);
+        assert_eq!(hub.resume(Some("rs-50")).unwrap().reset, None, "50 is just before the oldest kept");
+        let start = hub.resume(Some("rs-10")).unwrap();
+        let reset = start.reset.unwrap();
+        assert_eq!((reset.reason, reset.missed), (ResetReason::Expired, Some(120)));
+        assert_eq!(start.after, 130);
+        match hub.read(10, 5) {
+            Read::Expired(s) => assert_eq!(s.after, 130),
+            Read::Events(_) => panic!("expected expiry"),
+        }
+    }
+
+    #[test]
+    fn bad_cursors_are_errors() {
+        let hub = hub_with(5, 100);
+        assert_eq!(hub.resume(Some("%%%")), Err(CursorError::Malformed));
+        assert_eq!(hub.resume(Some("rs-6")), Err(CursorError::Ahead));
+        assert!(hub.resume(Some("rs-5")).is_ok());
+    }
+
+    #[test]
+    fn poll_pages_and_reports_more() {
+        let hub = hub_with(30, 100);
+        let page = hub.poll(Some("rs-0"), 25).unwrap();
+        assert_eq!((page.events.len(), page.cursor.as_str(), page.more), (25, "rs-25", true));
+        let page = hub.poll(Some(&page.cursor), 25).unwrap();
+        assert_eq!((page.events.len(), page.cursor.as_str(), page.more), (5, "rs-30", false));
+        let page = hub.poll(Some(&page.cursor), 25).unwrap();
+        assert_eq!((page.events.len(), page.cursor.as_str(), page.more), (0, "rs-30", false));
+        let page = hub.poll(Some("old-3"), 25).unwrap();
+        assert_eq!(page.reset, Some(PollReset { reason: ResetReason::Epoch, missed: None }));
+        assert_eq!((page.events.len(), page.cursor.as_str()), (20, "rs-30"));
+    }
+
+    #[tokio::test]
+    async fn subscribers_wake_on_publish() {
+        let hub = hub_with(0, 100);
+        let mut rx = hub.subscribe();
+        rx.borrow_and_update();
+        let h = hub.clone();
+        tokio::spawn(async move { h.publish(counter(1)) });
+        rx.changed().await.unwrap();
+        assert_eq!(*rx.borrow(), 1);
+    }
+}

@@ -1,0 +1,167 @@
+//! The pushlab server: one event stream, pushed four ways.
+//!
+//! # Layout
+//!
+//! - [`config`]: flags and `PUSHLAB_*` environment variables.
+//! - [`hub`]: epoch, bounded history, publish (encode once), resume and read after a cursor.
+//! - [`simulator`]: the SaaS event stream at the instructor's rate.
+//! - [`presence`]: the once-a-second `presence` event and rates.
+//! - [`stats`]: per-transport counters, connection caps, who is here.
+//! - [`control`]: the instructor's token-guarded actions.
+//! - [`messages`]: chat from clients (`POST /api/messages`, WS `chat`).
+//! - [`transport`]: `poll`, `long_poll`, `sse`, `ws` — one module each.
+//! - [`error`]: every API error as a status and a JSON body.
+//! - [`shutdown`]: signals; one token that every connection selects on.
+//!
+//! [`start`] binds nothing itself: give it a listener (port 0 in tests).
+
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod hub;
+pub mod messages;
+pub mod presence;
+pub mod shutdown;
+pub mod simulator;
+pub mod stats;
+pub mod transport;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use app::{App, shell};
+use axum::extract::{FromRef, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use governor::DefaultKeyedRateLimiter;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use pushlab::{ServerStats, TimeResponse};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::Config;
+use control::Control;
+use hub::Hub;
+use stats::Stats;
+
+/// Everything a handler may need; cheap to clone (handles over `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub stats: Stats,
+    pub control: Control,
+    pub config: Arc<Config>,
+    /// Cancelled once to stop: streams end, sockets close 1001, long polls return.
+    pub shutdown: CancellationToken,
+    /// Upgraded WebSockets live outside hyper's graceful shutdown; this waits for them.
+    pub tasks: TaskTracker,
+    pub chat_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// The API under `/api`, `/metrics`, and the dashboard.
+pub fn router(state: AppState) -> Router {
+    use transport::{long_poll, poll, sse, ws};
+    let api = Router::new()
+        .route("/poll", get(poll::handle))
+        .route("/long-poll", get(long_poll::handle))
+        .route("/sse", get(sse::handle))
+        .route("/ws", get(ws::handle))
+        .route("/messages", post(messages::post))
+        .route("/time", get(time))
+        .route("/stats", get(server_stats))
+        .route("/control", post(control::handle))
+        .fallback(error::not_found);
+    let routes = generate_route_list(App);
+    let leptos = state.leptos.clone();
+    Router::new()
+        .nest("/api", api)
+        .leptos_routes(&state, routes, move || shell(leptos.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn time() -> Json<TimeResponse> {
+    Json(TimeResponse { now_us: hub::now_us() })
+}
+
+async fn server_stats(State(app): State<AppState>) -> Json<ServerStats> {
+    let rates = app.stats.rates();
+    Json(ServerStats {
+        epoch: pushlab::cursor::epoch_to_string(app.hub.epoch()),
+        uptime_s: app.stats.uptime().as_secs(),
+        head_seq: app.hub.head(),
+        history_len: app.hub.history_len() as u64,
+        history_capacity: app.hub.capacity() as u64,
+        events_per_s: rates.events_per_s,
+        requests_per_s: rates.requests_per_s,
+        settings: app.control.settings(),
+        presence: app.stats.presence(),
+        transports: app.stats.counters(),
+    })
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub token: String,
+    pub state: AppState,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Starts stopping: what a SIGTERM does.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+
+    /// Resolves when the server has stopped and every socket has closed.
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.handle.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Serves on `listener` until `shutdown` is cancelled.
+pub fn start(config: Config, listener: TcpListener, leptos: LeptosOptions, shutdown: CancellationToken) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let token = config.token.clone().unwrap_or_else(control::random_token);
+    let (control, bursts) = Control::new(token.clone(), config.rate);
+    let hub = Hub::new(config.history as usize);
+    let state = AppState {
+        hub: hub.clone(),
+        stats: Stats::new(config.max_connections),
+        control: control.clone(),
+        shutdown: shutdown.clone(),
+        tasks: TaskTracker::new(),
+        chat_limiter: messages::limiter(),
+        leptos: {
+            let mut leptos = leptos;
+            leptos.site_addr = addr;
+            leptos
+        },
+        config: Arc::new(config),
+    };
+    let tasks = state.tasks.clone();
+    let timed = !state.config.no_simulator;
+    tasks.spawn(simulator::run(hub.clone(), control, bursts, timed, shutdown.clone()));
+    tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
+    let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let serve = axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let handle = tokio::spawn(async move {
+        serve.await?;
+        tasks.close();
+        tasks.wait().await;
+        Ok(())
+    });
+    Ok(Running { addr, token, state, handle })
+}

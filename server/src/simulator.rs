@@ -1,0 +1,233 @@
+//! The built-in event source: a SaaS dashboard's stream — background jobs that
+//! queue, run and finish (or fail), an active-users counter that drifts, and
+//! notifications — at the instructor's rate.
+
+use std::time::Duration;
+
+use pushlab::{Event, JobState, NotificationKind};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::control::Control;
+use crate::hub::Hub;
+
+const JOB_NAMES: &[&str] = &[
+    "Export invoices", "Sync CRM contacts", "Generate monthly report", "Rebuild search index",
+    "Send weekly newsletter", "Import customers.csv", "Resize uploaded images", "Back up database",
+];
+const PEOPLE: &[&str] = &["Ana", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana"];
+const CHANNELS: &[&str] = &["billing", "design", "support", "releases", "growth"];
+const DOCS: &[&str] = &["Q3 roadmap", "Pricing page copy", "Onboarding checklist", "Incident 2291 review"];
+const SERVICES: &[&str] = &["checkout-api", "search", "email-worker", "auth"];
+const PROJECTS: &[&str] = &["Mobile app", "Data warehouse", "Partner portal"];
+const MAX_ACTIVE_JOBS: usize = 3;
+/// A burst or a catch-up publishes at most this many events per wake-up.
+const MAX_PER_TICK: u64 = 1000;
+
+struct Job {
+    id: String,
+    name: &'static str,
+    progress: u8,
+    state: JobState,
+}
+
+pub struct Simulator {
+    rng: StdRng,
+    jobs: Vec<Job>,
+    next_job: u32,
+    active_users: i64,
+}
+
+impl Simulator {
+    pub fn new(seed: u64) -> Self {
+        Simulator { rng: StdRng::seed_from_u64(seed), jobs: Vec::new(), next_job: 1, active_users: 128 }
+    }
+
+    /// A first screenful, so a fresh page is never blank.
+    pub fn opening(&mut self) -> Vec<Event> {
+        let mut events = vec![self.counter()];
+        for _ in 0..2 {
+            events.push(self.start_job());
+            events.push(self.advance_job(0));
+        }
+        events.push(self.notification());
+        events
+    }
+
+    pub fn next_event(&mut self) -> Event {
+        match self.rng.random_range(0..10) {
+            0..5 => self.job_step(),
+            5..8 => self.counter(),
+            _ => self.notification(),
+        }
+    }
+
+    fn job_step(&mut self) -> Event {
+        let start_new = self.jobs.is_empty() || (self.jobs.len() < MAX_ACTIVE_JOBS && self.rng.random_bool(0.25));
+        if start_new {
+            return self.start_job();
+        }
+        let i = self.rng.random_range(0..self.jobs.len());
+        self.advance_job(i)
+    }
+
+    fn start_job(&mut self) -> Event {
+        let job = Job {
+            id: format!("job-{}", self.next_job),
+            name: JOB_NAMES.choose(&mut self.rng).copied().unwrap_or("Job"),
+            progress: 0,
+            state: JobState::Queued,
+        };
+        self.next_job += 1;
+        let event = job_event(&job);
+        self.jobs.push(job);
+        event
+    }
+
+    fn advance_job(&mut self, i: usize) -> Event {
+        let fails = self.rng.random_bool(0.03);
+        let step = self.rng.random_range(5..=25);
+        let job = &mut self.jobs[i];
+        job.state = if fails {
+            JobState::Failed
+        } else {
+            job.progress = (job.progress + step).min(100);
+            if job.progress == 100 { JobState::Done } else { JobState::Running }
+        };
+        let event = job_event(job);
+        if job.state.is_finished() {
+            self.jobs.remove(i);
+        }
+        event
+    }
+
+    fn counter(&mut self) -> Event {
+        self.active_users = (self.active_users + self.rng.random_range(-5..=5)).clamp(40, 400);
+        Event::CounterUpdate { name: "active_users".into(), value: self.active_users }
+    }
+
+    fn notification(&mut self) -> Event {
+        let r = &mut self.rng;
+        let who = PEOPLE.choose(r).copied().unwrap_or("Ana");
+        let (kind, text) = match r.random_range(0..5) {
+            0 => (NotificationKind::Mention, format!("{who} mentioned you in #{}", CHANNELS.choose(r).copied().unwrap_or("general"))),
+            1 => (NotificationKind::Approval, format!("Invoice #{} needs approval", r.random_range(100..999))),
+            2 => (NotificationKind::Comment, format!("{who} commented on “{}”", DOCS.choose(r).copied().unwrap_or("a doc"))),
+            3 => (NotificationKind::Alert, format!("Error rate on {} above 2%", SERVICES.choose(r).copied().unwrap_or("api"))),
+            _ => (NotificationKind::Invite, format!("{who} invited you to {}", PROJECTS.choose(r).copied().unwrap_or("a project"))),
+        };
+        Event::Notification { kind, text }
+    }
+}
+
+fn job_event(job: &Job) -> Event {
+    Event::JobUpdate { job_id: job.id.clone(), name: job.name.into(), progress: job.progress, state: job.state }
+}
+
+/// Publishes at the current rate until shutdown (only bursts when not `timed`).
+pub async fn run(hub: Hub, control: Control, mut bursts: UnboundedReceiver<u32>, timed: bool, shutdown: CancellationToken) {
+    let mut sim = Simulator::new(rand::random());
+    if timed {
+        for event in sim.opening() {
+            hub.publish(event);
+        }
+    }
+    let mut settings = control.watch_settings();
+    // Events are due at anchor + k/rate; counting from an anchor keeps high rates exact
+    // even though the timer wakes at most once a millisecond.
+    let (mut anchor, mut emitted) = (Instant::now(), 0u64);
+    loop {
+        let s = *settings.borrow_and_update();
+        let due = anchor + Duration::from_secs_f64((emitted + 1) as f64 / s.rate_per_s);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            changed = settings.changed() => {
+                if changed.is_err() { return; }
+                (anchor, emitted) = (Instant::now(), 0);
+            }
+            Some(n) = bursts.recv() => {
+                for _ in 0..n { hub.publish(sim.next_event()); }
+            }
+            _ = sleep_until(due), if timed && !s.paused => {
+                let owed = (anchor.elapsed().as_secs_f64() * s.rate_per_s) as u64;
+                let n = owed.saturating_sub(emitted).clamp(1, MAX_PER_TICK);
+                for _ in 0..n { hub.publish(sim.next_event()); }
+                emitted += n;
+                if owed > emitted + MAX_PER_TICK {
+                    // Fell far behind (a stalled machine): start afresh rather than flood.
+                    (anchor, emitted) = (Instant::now(), 0);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn jobs_progress_monotonically_and_finish() {
+        let mut sim = Simulator::new(7);
+        let mut last: HashMap<String, (u8, JobState)> = HashMap::new();
+        let mut finished = 0;
+        for _ in 0..5000 {
+            if let Event::JobUpdate { job_id, progress, state, .. } = sim.next_event() {
+                if let Some((p, s)) = last.get(&job_id) {
+                    assert!(!s.is_finished(), "{job_id} updated after finishing");
+                    assert!(progress >= *p, "{job_id} went backwards");
+                }
+                if state == JobState::Done {
+                    assert_eq!(progress, 100);
+                }
+                finished += state.is_finished() as u32;
+                last.insert(job_id, (progress, state));
+            }
+            assert!(sim.jobs.len() <= MAX_ACTIVE_JOBS);
+        }
+        assert!(finished > 50, "jobs finish: {finished}");
+    }
+
+    #[test]
+    fn the_mix_has_every_kind_and_the_counter_stays_in_bounds() {
+        let mut sim = Simulator::new(1);
+        let mut kinds = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let e = sim.next_event();
+            if let Event::CounterUpdate { value, .. } = e {
+                assert!((40..=400).contains(&value));
+            }
+            kinds.insert(e.type_name());
+        }
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+        assert!(sim.opening().len() >= 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn publishes_at_the_set_rate_and_obeys_pause_and_burst() {
+        let hub = Hub::with_epoch(1, 100_000);
+        let (control, bursts) = Control::new("t".into(), 100.0);
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(hub.clone(), control.clone(), bursts, true, stop.clone()));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let opening = hub.head();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let made = hub.head() - opening;
+        assert!((195..=205).contains(&made), "{made} events in 2 s at 100/s");
+        control.apply(pushlab::ControlAction::Pause).unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let paused_at = hub.head();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(hub.head(), paused_at, "paused");
+        control.apply(pushlab::ControlAction::Burst { n: 50 }).unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(hub.head(), paused_at + 50, "a burst runs even when paused");
+        stop.cancel();
+        task.await.unwrap();
+    }
+}

@@ -1,0 +1,70 @@
+//! The four transports, one module each. They see the hub only through
+//! resume / read / poll / subscribe, and only frame bytes it encoded.
+
+pub mod long_poll;
+pub mod poll;
+pub mod sse;
+pub mod ws;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use pushlab::{MAX_CLIENT_ID, PollResponse, Transport};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::hub::PollBatch;
+
+/// Events handed to a stream per read; also the largest catch-up chunk.
+pub const BATCH: usize = 256;
+pub const DEFAULT_LIMIT: u32 = 500;
+pub const MAX_LIMIT: u32 = 1000;
+
+pub fn limit(limit: Option<u32>) -> Result<usize, ApiError> {
+    match limit.unwrap_or(DEFAULT_LIMIT) {
+        l @ 1..=MAX_LIMIT => Ok(l as usize),
+        _ => Err(ApiError::BadQuery(format!("limit must be 1–{MAX_LIMIT}"))),
+    }
+}
+
+/// Counts a polling request and notes its `client` id for presence.
+pub fn note_request(app: &AppState, t: Transport, client: Option<&str>) -> Result<(), ApiError> {
+    if let Some(client) = client.filter(|c| !c.is_empty()) {
+        if client.chars().count() > MAX_CLIENT_ID {
+            return Err(ApiError::TooLong { field: "client", max: MAX_CLIENT_ID });
+        }
+        app.stats.seen(t, client);
+    }
+    app.stats.request(t);
+    Ok(())
+}
+
+/// Encodes a poll answer, splicing each event's bytes as they were encoded at publish.
+pub fn poll_response(app: &AppState, t: Transport, batch: PollBatch) -> Response {
+    let n = batch.events.len() as u64;
+    let body = PollResponse {
+        events: batch.events.iter().map(|e| &*e.envelope).collect(),
+        reset: batch.reset.is_some(),
+        reset_info: batch.reset,
+        cursor: batch.cursor,
+        more: batch.more,
+    };
+    let bytes = serde_json::to_vec(&body).expect("a poll answer always serializes");
+    if n == 0 {
+        app.stats.empty(t);
+    }
+    app.stats.delivered(t, n, bytes.len() as u64);
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Waits out the instructor's delivery delay for the newest event of a batch.
+pub async fn hold_for_delay(app: &AppState, sent_at_us: Option<i64>) {
+    if let Some(left) = sent_at_us.and_then(|t| app.control.delay_left(t)) {
+        tokio::select! {
+            _ = tokio::time::sleep(left) => {}
+            _ = app.shutdown.cancelled() => {}
+        }
+    }
+}

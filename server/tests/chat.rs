@@ -1,0 +1,68 @@
+//! Chat sent over the WebSocket and over POST reaches SSE and WS subscribers.
+
+mod common;
+
+use common::*;
+use pushlab::{ClientMsg, Event};
+use serde_json::json;
+
+#[tokio::test]
+async fn chat_from_both_ways_reaches_every_subscriber() {
+    let s = server(&[]).await;
+    let mut sse = s.sse("", None).await;
+    let mut ws = s.ws().await;
+    ws.send(&ClientMsg::Resume { after: None }).await;
+
+    ws.send(&ClientMsg::Chat { text: "over ws".into(), from: Some("Ana".into()) }).await;
+    let mut over_ws = ws.events(1).await;
+    let res = s.http.post(s.url("/api/messages")).json(&json!({"text": "over post"})).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let accepted: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(accepted["id"], s.cursor(2));
+    over_ws.extend(ws.events(1).await);
+
+    for got in [sse.events(2).await, over_ws] {
+        assert_eq!(got[0].event, Event::ChatMessage { from: "Ana".into(), text: "over ws".into() });
+        let Event::ChatMessage { from, text } = &got[1].event else { panic!("{:?}", got[1]) };
+        assert_eq!(text, "over post");
+        assert!(from.starts_with("guest-"), "{from}");
+    }
+}
+
+#[tokio::test]
+async fn time_and_stats_answer() {
+    let s = server(&[]).await;
+    let time: serde_json::Value = s.get("/api/time").await.json().await.unwrap();
+    let now = pushlab_server::hub::now_us();
+    assert!((now - time["now_us"].as_i64().unwrap()).abs() < 5_000_000);
+    s.publish(2);
+    let _ = s.poll("client=abc").await;
+    let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
+    assert_eq!(stats["head_seq"], 2);
+    assert_eq!(stats["transports"]["poll"]["requests"], 1);
+    assert_eq!(stats["transports"]["poll"]["events"], 2);
+    assert_eq!(stats["presence"]["poll"], 1);
+    assert_eq!(stats["settings"], json!({"rate_per_s": 5.0, "paused": false, "delay_ms": 0}));
+}
+
+#[tokio::test]
+async fn presence_is_published_when_counts_change_and_not_otherwise() {
+    let s = server(&["--presence"]).await;
+    let mut sse = s.sse("", None).await;
+    let mut ws = s.ws().await;
+    ws.send(&ClientMsg::Resume { after: None }).await;
+    // Within a couple of seconds both connections are counted.
+    let mut last = None;
+    for _ in 0..4 {
+        let e = sse.event().await.envelope();
+        let Event::Presence { counts } = e.event else { panic!("{e:?}") };
+        last = Some(counts);
+        if counts.sse == 1 && counts.ws == 1 {
+            break;
+        }
+    }
+    assert_eq!(last.map(|c| (c.sse, c.ws)), Some((1, 1)));
+    let head = s.running.state.hub.head();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(s.running.state.hub.head(), head, "a quiet room stays quiet");
+}

@@ -1,0 +1,201 @@
+//! A real server on 127.0.0.1:0 and real clients: HTTP, an SSE parser, WebSocket.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use pushlab::{ClientMsg, Envelope, Event, ServerMsg};
+use pushlab_server::{Config, Running, start};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub struct Server {
+    pub running: Running,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// Starts a server with these flags (the simulator off unless asked for).
+pub async fn server(args: &[&str]) -> Server {
+    let mut argv = vec!["pushlab", "--addr", "127.0.0.1:0", "--token", "test-token"];
+    if !args.contains(&"--simulator") {
+        argv.push("--no-simulator");
+    }
+    if !args.contains(&"--presence") {
+        argv.push("--no-presence");
+    }
+    argv.extend(args.iter().copied().filter(|a| !matches!(*a, "--simulator" | "--presence")));
+    let config = Config::try_parse_from(argv).expect("test flags parse");
+    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
+    leptos.output_name = "pushlab".into();
+    let running = start(config, listener, leptos, CancellationToken::new()).unwrap();
+    let base = format!("http://{}", running.addr);
+    Server { running, base, http: reqwest::Client::new() }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/api/ws", self.running.addr)
+    }
+
+    /// Publishes `n` counter events straight into the hub; returns their ids.
+    pub fn publish(&self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| self.running.state.hub.publish(Event::CounterUpdate { name: "test".into(), value: i as i64 }).id.clone())
+            .collect()
+    }
+
+    pub fn cursor(&self, seq: u64) -> String {
+        self.running.state.hub.cursor(seq)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn poll(&self, query: &str) -> (u16, serde_json::Value) {
+        let res = self.get(&format!("/api/poll?{query}")).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn sse(&self, query: &str, last_event_id: Option<&str>) -> Sse {
+        let mut req = self.http.get(self.url(&format!("/api/sse?{query}")));
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        Sse { headers: res.headers().clone(), body: Box::pin(res.bytes_stream()), buf: String::new() }
+    }
+
+    pub async fn ws(&self) -> Ws {
+        let (socket, _) = tokio_tungstenite::connect_async(self.ws_url()).await.unwrap();
+        Ws { socket }
+    }
+}
+
+pub fn seqs(events: &serde_json::Value) -> Vec<u64> {
+    events.as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect()
+}
+
+/// One SSE frame: its fields, or a comment.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Frame {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: Option<String>,
+    pub retry: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl Frame {
+    pub fn envelope(&self) -> Envelope {
+        serde_json::from_str(self.data.as_deref().unwrap()).unwrap()
+    }
+}
+
+type ByteStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+pub struct Sse {
+    pub headers: reqwest::header::HeaderMap,
+    body: ByteStream,
+    buf: String,
+}
+
+impl Sse {
+    /// The next frame, or `None` when the stream ends.
+    pub async fn frame(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let raw: String = self.buf.drain(..end + 2).collect();
+                let mut f = Frame::default();
+                for line in raw.lines() {
+                    let (field, value) = line.split_once(": ").or_else(|| line.split_once(':')).unwrap_or((line, ""));
+                    let value = Some(value.to_owned());
+                    match field {
+                        "" => f.comment = value,
+                        "id" => f.id = value,
+                        "event" => f.event = value,
+                        "data" => f.data = value,
+                        "retry" => f.retry = value,
+                        other => panic!("unknown SSE field {other:?}"),
+                    }
+                }
+                return Some(f);
+            }
+            match tokio::time::timeout(WAIT, self.body.next()).await.expect("SSE frame within 5 s") {
+                Some(chunk) => self.buf.push_str(std::str::from_utf8(&chunk.ok()?).unwrap()),
+                None => return None,
+            }
+        }
+    }
+
+    /// The next frame that is an event (skips retry and keep-alives).
+    pub async fn event(&mut self) -> Frame {
+        loop {
+            let f = self.frame().await.expect("stream still open");
+            if f.data.is_some() {
+                return f;
+            }
+        }
+    }
+
+    pub async fn events(&mut self, n: usize) -> Vec<Envelope> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            out.push(self.event().await.envelope());
+        }
+        out
+    }
+}
+
+pub struct Ws {
+    pub socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Ws {
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.socket.send(Message::text(serde_json::to_string(msg).unwrap())).await.unwrap();
+    }
+
+    pub async fn send_raw(&mut self, msg: Message) {
+        self.socket.send(msg).await.unwrap();
+    }
+
+    /// The next message: a parsed server frame, or the close code.
+    pub async fn next(&mut self) -> Result<ServerMsg, Option<u16>> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.socket.next()).await.expect("WS message within 5 s");
+            match msg {
+                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).unwrap()),
+                Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| f.code.into())),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(None),
+            }
+        }
+    }
+
+    pub async fn events(&mut self, n: usize) -> Vec<Envelope> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            match self.next().await {
+                Ok(ServerMsg::Event(e)) => out.push(e),
+                other => panic!("expected an event, got {other:?}"),
+            }
+        }
+        out
+    }
+}
+
+pub fn env_seqs(events: &[Envelope]) -> Vec<u64> {
+    events.iter().map(|e| e.seq).collect()
+}

@@ -1,0 +1,38 @@
+//! The pushlab wire: every message that crosses between the server and any
+//! client, as serde types. Compiled into the axum server and the WASM
+//! dashboard alike, so both sides agree by construction. No I/O here.
+//!
+//! # Layout
+//!
+//! - [`event`]: the envelope and the typed SaaS events it carries.
+//! - [`cursor`]: the opaque event id (`<epoch>-<seq>`) every transport resumes from.
+//! - [`api`]: HTTP bodies — poll responses, resets, chat posts, time, errors.
+//! - [`ws`]: the WebSocket client → server and server → client frames.
+//! - [`stats`]: `GET /api/stats`, the server's view of itself.
+//! - [`control`]: the instructor's actions and settings.
+//! - [`transport`]: the four transports' names as they appear on the wire.
+
+pub mod api;
+pub mod control;
+pub mod cursor;
+pub mod event;
+pub mod stats;
+pub mod transport;
+pub mod ws;
+
+pub use api::{ErrorBody, PollResponse, PostMessage, PostMessageAccepted, ResetNotice, ResetReason, TimeResponse};
+pub use control::{ControlAction, Settings};
+pub use cursor::{Cursor, CursorError};
+pub use event::{Envelope, Event, JobState, NotificationKind, PresenceCounts};
+pub use stats::{PerTransport, ServerStats, TransportCounters};
+pub use transport::Transport;
+pub use ws::{ClientMsg, ServerMsg};
+
+/// Events a new client (no cursor, or after a reset) is given before live ones.
+pub const INITIAL_EVENTS: u64 = 20;
+/// Longest chat text accepted, in characters.
+pub const MAX_CHAT_TEXT: usize = 500;
+/// Longest chat sender name accepted, in characters.
+pub const MAX_CHAT_FROM: usize = 32;
+/// Longest `client` id a poller may send, in characters.
+pub const MAX_CLIENT_ID: usize = 64;

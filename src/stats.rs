@@ -1,0 +1,65 @@
+//! `GET /api/stats`: the server's view of itself.
+
+use serde::{Deserialize, Serialize};
+
+use crate::control::Settings;
+use crate::event::PresenceCounts;
+use crate::transport::Transport;
+
+/// One value per transport, keyed by the wire names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerTransport<T> {
+    pub poll: T,
+    #[serde(rename = "long-poll")]
+    pub long_poll: T,
+    pub sse: T,
+    pub ws: T,
+}
+
+impl<T> PerTransport<T> {
+    pub fn get(&self, t: Transport) -> &T {
+        match t {
+            Transport::Poll => &self.poll,
+            Transport::LongPoll => &self.long_poll,
+            Transport::Sse => &self.sse,
+            Transport::Ws => &self.ws,
+        }
+    }
+
+    pub fn from_fn(mut f: impl FnMut(Transport) -> T) -> Self {
+        PerTransport { poll: f(Transport::Poll), long_poll: f(Transport::LongPoll), sse: f(Transport::Sse), ws: f(Transport::Ws) }
+    }
+}
+
+/// Counters of one transport since the server started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportCounters {
+    /// Connections open now (held long polls, SSE streams, WebSockets).
+    pub open: u64,
+    /// Connections opened in all.
+    pub connections: u64,
+    /// HTTP requests (polls, long polls, stream opens, upgrades).
+    pub requests: u64,
+    /// Poll answers with no events, and long polls that timed out (204).
+    pub empty_responses: u64,
+    /// Events delivered, counted once per client.
+    pub events: u64,
+    /// Payload bytes written (bodies and frames, without HTTP headers).
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerStats {
+    pub epoch: String,
+    pub uptime_s: u64,
+    pub head_seq: u64,
+    pub history_len: u64,
+    pub history_capacity: u64,
+    /// Events published per second, over the last second.
+    pub events_per_s: f64,
+    /// HTTP requests per second over all transports, over the last second.
+    pub requests_per_s: f64,
+    pub settings: Settings,
+    pub presence: PresenceCounts,
+    pub transports: PerTransport<TransportCounters>,
+}

@@ -1,0 +1,81 @@
+//! The four ways a server can push, named as on the wire.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Transport {
+    #[serde(rename = "poll")]
+    Poll,
+    #[serde(rename = "long-poll")]
+    LongPoll,
+    #[serde(rename = "sse")]
+    Sse,
+    #[serde(rename = "ws")]
+    Ws,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 4] = [Transport::Poll, Transport::LongPoll, Transport::Sse, Transport::Ws];
+
+    /// The wire name (`poll`, `long-poll`, `sse`, `ws`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Poll => "poll",
+            Transport::LongPoll => "long-poll",
+            Transport::Sse => "sse",
+            Transport::Ws => "ws",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Transport::Poll => "Short polling",
+            Transport::LongPoll => "Long polling",
+            Transport::Sse => "Server-Sent Events",
+            Transport::Ws => "WebSocket",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport {0:?}: expected poll, long-poll, sse or ws")]
+pub struct UnknownTransport(pub String);
+
+impl FromStr for Transport {
+    type Err = UnknownTransport;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Transport::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| UnknownTransport(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_serde_and_from_str() {
+        for t in Transport::ALL {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<Transport>(&json).unwrap(), t);
+            assert_eq!(t.as_str().parse::<Transport>().unwrap(), t);
+        }
+        assert!("longpoll".parse::<Transport>().is_err());
+    }
+}
