@@ -124,7 +124,8 @@ mod tests {
     #[test]
     fn server_side_raw_events_splice_verbatim() {
         let raw = serde_json::value::RawValue::from_string(r#"{"id":"a-1","seq":1}"#.into()).unwrap();
-        let body = PollResponse { events: vec![&*raw], reset: false, reset_info: None, cursor: "a-1".into(), more: true };
+        let body =
+            PollResponse { events: vec![&*raw], reset: false, reset_info: None, cursor: "a-1".into(), more: true };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
             r#"{"events":[{"id":"a-1","seq":1}],"reset":false,"cursor":"a-1","more":true}"#
@@ -134,14 +135,23 @@ mod tests {
     #[test]
     fn other_bodies_match_the_wire() {
         let notice = ResetNotice { reason: ResetReason::Expired, missed: Some(3180), cursor: "k3f9q2-14400".into() };
-        assert_eq!(serde_json::to_value(&notice).unwrap(), json!({"reason": "expired", "missed": 3180, "cursor": "k3f9q2-14400"}));
+        assert_eq!(
+            serde_json::to_value(&notice).unwrap(),
+            json!({"reason": "expired", "missed": 3180, "cursor": "k3f9q2-14400"})
+        );
         let post: PostMessage = serde_json::from_value(json!({"text": "hello", "from": "Ana"})).unwrap();
         assert_eq!(post, PostMessage { text: "hello".into(), from: Some("Ana".into()) });
         let post: PostMessage = serde_json::from_value(json!({"text": "hi"})).unwrap();
         assert_eq!(post.from, None);
-        assert_eq!(serde_json::to_value(PostMessageAccepted { id: "k3f9q2-1043".into() }).unwrap(), json!({"id": "k3f9q2-1043"}));
+        assert_eq!(
+            serde_json::to_value(PostMessageAccepted { id: "k3f9q2-1043".into() }).unwrap(),
+            json!({"id": "k3f9q2-1043"})
+        );
         assert_eq!(serde_json::to_value(TimeResponse { now_us: 5 }).unwrap(), json!({"now_us": 5}));
         let err = ErrorBody { error: "bad_cursor".into(), message: "cursor is not a pushlab event id".into() };
-        assert_eq!(serde_json::to_value(&err).unwrap(), json!({"error": "bad_cursor", "message": "cursor is not a pushlab event id"}));
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({"error": "bad_cursor", "message": "cursor is not a pushlab event id"})
+        );
     }
 }

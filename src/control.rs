@@ -39,7 +39,10 @@ mod tests {
             (json!({"action": "burst", "n": 100}), ControlAction::Burst { n: 100 }),
             (json!({"action": "pause"}), ControlAction::Pause),
             (json!({"action": "resume"}), ControlAction::Resume),
-            (json!({"action": "drop", "transport": "long-poll"}), ControlAction::Drop { transport: Transport::LongPoll }),
+            (
+                json!({"action": "drop", "transport": "long-poll"}),
+                ControlAction::Drop { transport: Transport::LongPoll },
+            ),
             (json!({"action": "delay", "ms": 250}), ControlAction::Delay { ms: 250 }),
         ];
         for (value, action) in cases {

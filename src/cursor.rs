@@ -97,8 +97,23 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for bad in [
-            "", "-", "abc", "abc-", "-12", "%%%", "k3f9q2-x", "k3f9q2-+1", "k3f9q2--1", "K3F9Q2-1", "k3f9q2-1-2",
-            "k3f9q2-99999999999999999999", "zzzzzzzzzzzzzz-1", "3w5e11264sgsg-1", "k3 f9-1", "k3f9q2-1 ", "é-1",
+            "",
+            "-",
+            "abc",
+            "abc-",
+            "-12",
+            "%%%",
+            "k3f9q2-x",
+            "k3f9q2-+1",
+            "k3f9q2--1",
+            "K3F9Q2-1",
+            "k3f9q2-1-2",
+            "k3f9q2-99999999999999999999",
+            "zzzzzzzzzzzzzz-1",
+            "3w5e11264sgsg-1",
+            "k3 f9-1",
+            "k3f9q2-1 ",
+            "é-1",
         ] {
             assert_eq!(bad.parse::<Cursor>(), Err(CursorError::Malformed), "{bad:?}");
         }

@@ -48,7 +48,8 @@ impl Event {
     }
 
     /// Every type name a client should listen for (e.g. one SSE listener each).
-    pub const TYPE_NAMES: [&'static str; 5] = ["notification", "job:update", "counter:update", "chat:message", "presence"];
+    pub const TYPE_NAMES: [&'static str; 5] =
+        ["notification", "job:update", "counter:update", "chat:message", "presence"];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +117,12 @@ mod tests {
     #[test]
     fn payloads_match_the_wire() {
         round_trip(
-            Event::JobUpdate { job_id: "job-17".into(), name: "Export invoices".into(), progress: 40, state: JobState::Running },
+            Event::JobUpdate {
+                job_id: "job-17".into(),
+                name: "Export invoices".into(),
+                progress: 40,
+                state: JobState::Running,
+            },
             json!({"type": "job:update", "job_id": "job-17", "name": "Export invoices", "progress": 40, "state": "running"}),
         );
         round_trip(
@@ -149,8 +155,10 @@ mod tests {
 
     #[test]
     fn unknown_types_and_kinds_still_parse() {
-        let env: Envelope =
-            serde_json::from_str(r#"{"id":"a-7","seq":7,"sent_at_us":1,"event":{"type":"billing:invoice","amount":3}}"#).unwrap();
+        let env: Envelope = serde_json::from_str(
+            r#"{"id":"a-7","seq":7,"sent_at_us":1,"event":{"type":"billing:invoice","amount":3}}"#,
+        )
+        .unwrap();
         assert_eq!(env.event, Event::Unknown);
         assert_eq!(env.seq, 7);
         let n: Event = serde_json::from_str(r#"{"type":"notification","kind":"reaction","text":"x"}"#).unwrap();

@@ -27,7 +27,12 @@ impl<T> PerTransport<T> {
     }
 
     pub fn from_fn(mut f: impl FnMut(Transport) -> T) -> Self {
-        PerTransport { poll: f(Transport::Poll), long_poll: f(Transport::LongPoll), sse: f(Transport::Sse), ws: f(Transport::Ws) }
+        PerTransport {
+            poll: f(Transport::Poll),
+            long_poll: f(Transport::LongPoll),
+            sse: f(Transport::Sse),
+            ws: f(Transport::Ws),
+        }
     }
 }
 

@@ -57,10 +57,7 @@ pub struct UnknownTransport(pub String);
 impl FromStr for Transport {
     type Err = UnknownTransport;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Transport::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownTransport(s.to_owned()))
+        Transport::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownTransport(s.to_owned()))
     }
 }
 

@@ -31,8 +31,12 @@ pub enum ServerMsg {
     /// The envelope's fields, flattened beside `type`.
     Event(Envelope),
     Reset(ResetNotice),
-    Pong { nonce: Value },
-    Error { message: String },
+    Pong {
+        nonce: Value,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// Close codes beyond the standard ones.
@@ -53,9 +57,15 @@ mod tests {
     #[test]
     fn client_messages_match_the_wire() {
         let cases = [
-            (json!({"type": "resume", "after": "k3f9q2-1041"}), ClientMsg::Resume { after: Some("k3f9q2-1041".into()) }),
+            (
+                json!({"type": "resume", "after": "k3f9q2-1041"}),
+                ClientMsg::Resume { after: Some("k3f9q2-1041".into()) },
+            ),
             (json!({"type": "resume"}), ClientMsg::Resume { after: None }),
-            (json!({"type": "chat", "text": "hello", "from": "Ana"}), ClientMsg::Chat { text: "hello".into(), from: Some("Ana".into()) }),
+            (
+                json!({"type": "chat", "text": "hello", "from": "Ana"}),
+                ClientMsg::Chat { text: "hello".into(), from: Some("Ana".into()) },
+            ),
             (json!({"type": "ping", "nonce": "t-991"}), ClientMsg::Ping { nonce: json!("t-991") }),
             (json!({"type": "ping", "nonce": {"n": [1, 2]}}), ClientMsg::Ping { nonce: json!({"n": [1, 2]}) }),
         ];
@@ -83,7 +93,11 @@ mod tests {
             ),
             (
                 json!({"type": "reset", "reason": "expired", "missed": 3180, "cursor": "k3f9q2-14400"}),
-                ServerMsg::Reset(ResetNotice { reason: ResetReason::Expired, missed: Some(3180), cursor: "k3f9q2-14400".into() }),
+                ServerMsg::Reset(ResetNotice {
+                    reason: ResetReason::Expired,
+                    missed: Some(3180),
+                    cursor: "k3f9q2-14400".into(),
+                }),
             ),
             (json!({"type": "pong", "nonce": "t-991"}), ServerMsg::Pong { nonce: json!("t-991") }),
             (

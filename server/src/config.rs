@@ -74,9 +74,13 @@ mod tests {
 
     #[test]
     fn flags_parse_and_bad_values_are_refused() {
-        let c = Config::try_parse_from(["pushlab", "--rate", "20", "--history", "500", "--allowed-origin", "http://a:1"]).unwrap();
+        let c =
+            Config::try_parse_from(["pushlab", "--rate", "20", "--history", "500", "--allowed-origin", "http://a:1"])
+                .unwrap();
         assert_eq!((c.rate, c.history, c.allowed_origins.as_slice()), (20.0, 500, &["http://a:1".to_string()][..]));
-        for bad in [&["--rate", "0"][..], &["--rate", "x"], &["--history", "5"], &["--keepalive", "0"], &["--addr", "nope"]] {
+        for bad in
+            [&["--rate", "0"][..], &["--rate", "x"], &["--history", "5"], &["--keepalive", "0"], &["--addr", "nope"]]
+        {
             assert!(Config::try_parse_from(std::iter::once("pushlab").chain(bad.iter().copied())).is_err(), "{bad:?}");
         }
     }

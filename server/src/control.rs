@@ -80,7 +80,9 @@ impl Control {
             ControlAction::Pause => s.send_modify(|s| s.paused = true),
             ControlAction::Resume => s.send_modify(|s| s.paused = false),
             ControlAction::Drop { transport: Transport::Poll } => {
-                return Err(ApiError::OutOfRange("transport must be long-poll, sse or ws: short polls hold no connection".into()));
+                return Err(ApiError::OutOfRange(
+                    "transport must be long-poll, sse or ws: short polls hold no connection".into(),
+                ));
             }
             ControlAction::Drop { transport } => {
                 self.inner.drops.get(transport).send_modify(|g| *g += 1);

@@ -153,12 +153,7 @@ impl Hub {
         let published = {
             let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
             let seq = ring.head + 1;
-            let published = Arc::new(encode(Envelope {
-                id: self.cursor(seq),
-                seq,
-                sent_at_us: now_us(),
-                event,
-            }));
+            let published = Arc::new(encode(Envelope { id: self.cursor(seq), seq, sent_at_us: now_us(), event }));
             ring.events.push_back(published.clone());
             if ring.events.len() > self.inner.capacity {
                 ring.events.pop_front();

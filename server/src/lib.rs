@@ -132,7 +132,12 @@ impl Running {
 }
 
 /// Serves on `listener` until `shutdown` is cancelled.
-pub fn start(config: Config, listener: TcpListener, leptos: LeptosOptions, shutdown: CancellationToken) -> std::io::Result<Running> {
+pub fn start(
+    config: Config,
+    listener: TcpListener,
+    leptos: LeptosOptions,
+    shutdown: CancellationToken,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let token = config.token.clone().unwrap_or_else(control::random_token);
     let (control, bursts) = Control::new(token.clone(), config.rate);

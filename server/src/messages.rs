@@ -33,7 +33,9 @@ pub fn chat_event(text: &str, from: Option<&str>) -> Result<Event, ApiError> {
         return Err(ApiError::TooLong { field: "text", max: MAX_CHAT_TEXT });
     }
     let from = match from.map(str::trim).filter(|f| !f.is_empty()) {
-        Some(f) if f.chars().count() > MAX_CHAT_FROM => return Err(ApiError::TooLong { field: "from", max: MAX_CHAT_FROM }),
+        Some(f) if f.chars().count() > MAX_CHAT_FROM => {
+            return Err(ApiError::TooLong { field: "from", max: MAX_CHAT_FROM });
+        }
         Some(f) => f.to_owned(),
         None => guest_name(),
     };
@@ -79,7 +81,10 @@ mod tests {
         let Event::ChatMessage { from, .. } = chat_event("hi", Some("  ")).unwrap() else { panic!() };
         assert!(from.starts_with("guest-"));
         assert!(matches!(chat_event("  ", None), Err(ApiError::BadBody(_))));
-        assert!(matches!(chat_event(&"x".repeat(MAX_CHAT_TEXT + 1), None), Err(ApiError::TooLong { field: "text", .. })));
+        assert!(matches!(
+            chat_event(&"x".repeat(MAX_CHAT_TEXT + 1), None),
+            Err(ApiError::TooLong { field: "text", .. })
+        ));
         assert!(chat_event(&"é".repeat(MAX_CHAT_TEXT), None).is_ok(), "the limit counts characters, not bytes");
         assert!(matches!(chat_event("hi", Some(&"n".repeat(33))), Err(ApiError::TooLong { field: "from", .. })));
     }

@@ -16,8 +16,14 @@ use crate::control::Control;
 use crate::hub::Hub;
 
 const JOB_NAMES: &[&str] = &[
-    "Export invoices", "Sync CRM contacts", "Generate monthly report", "Rebuild search index",
-    "Send weekly newsletter", "Import customers.csv", "Resize uploaded images", "Back up database",
+    "Export invoices",
+    "Sync CRM contacts",
+    "Generate monthly report",
+    "Rebuild search index",
+    "Send weekly newsletter",
+    "Import customers.csv",
+    "Resize uploaded images",
+    "Back up database",
 ];
 const PEOPLE: &[&str] = &["Ana", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana"];
 const CHANNELS: &[&str] = &["billing", "design", "support", "releases", "growth"];
@@ -114,11 +120,23 @@ impl Simulator {
         let r = &mut self.rng;
         let who = PEOPLE.choose(r).copied().unwrap_or("Ana");
         let (kind, text) = match r.random_range(0..5) {
-            0 => (NotificationKind::Mention, format!("{who} mentioned you in #{}", CHANNELS.choose(r).copied().unwrap_or("general"))),
+            0 => (
+                NotificationKind::Mention,
+                format!("{who} mentioned you in #{}", CHANNELS.choose(r).copied().unwrap_or("general")),
+            ),
             1 => (NotificationKind::Approval, format!("Invoice #{} needs approval", r.random_range(100..999))),
-            2 => (NotificationKind::Comment, format!("{who} commented on “{}”", DOCS.choose(r).copied().unwrap_or("a doc"))),
-            3 => (NotificationKind::Alert, format!("Error rate on {} above 2%", SERVICES.choose(r).copied().unwrap_or("api"))),
-            _ => (NotificationKind::Invite, format!("{who} invited you to {}", PROJECTS.choose(r).copied().unwrap_or("a project"))),
+            2 => (
+                NotificationKind::Comment,
+                format!("{who} commented on “{}”", DOCS.choose(r).copied().unwrap_or("a doc")),
+            ),
+            3 => (
+                NotificationKind::Alert,
+                format!("Error rate on {} above 2%", SERVICES.choose(r).copied().unwrap_or("api")),
+            ),
+            _ => (
+                NotificationKind::Invite,
+                format!("{who} invited you to {}", PROJECTS.choose(r).copied().unwrap_or("a project")),
+            ),
         };
         Event::Notification { kind, text }
     }
@@ -129,7 +147,13 @@ fn job_event(job: &Job) -> Event {
 }
 
 /// Publishes at the current rate until shutdown (only bursts when not `timed`).
-pub async fn run(hub: Hub, control: Control, mut bursts: UnboundedReceiver<u32>, timed: bool, shutdown: CancellationToken) {
+pub async fn run(
+    hub: Hub,
+    control: Control,
+    mut bursts: UnboundedReceiver<u32>,
+    timed: bool,
+    shutdown: CancellationToken,
+) {
     let mut sim = Simulator::new(rand::random());
     if timed {
         for event in sim.opening() {

@@ -20,14 +20,22 @@ async fn expect_error(s: &Server, path: &str, status: u16, code: &str) {
 async fn malformed_or_future_cursors_and_bad_queries_are_400() {
     let s = server(&[]).await;
     s.publish(3);
-    for path in ["/api/poll?after=%25%25%25", "/api/long-poll?after=nope", "/api/sse?after=1-2-3", "/api/poll?after=k3f9q2-x"] {
+    for path in
+        ["/api/poll?after=%25%25%25", "/api/long-poll?after=nope", "/api/sse?after=1-2-3", "/api/poll?after=k3f9q2-x"]
+    {
         expect_error(&s, path, 400, "bad_cursor").await;
     }
     let ahead = format!("/api/poll?after={}", s.cursor(4));
     expect_error(&s, &ahead, 400, "bad_cursor").await;
     let body: serde_json::Value = s.get("/api/poll?after=%25%25%25").await.json().await.unwrap();
     assert_eq!(body, json!({"error": "bad_cursor", "message": "cursor is not a pushlab event id"}));
-    for path in ["/api/long-poll?timeout_ms=0", "/api/long-poll?timeout_ms=60001", "/api/long-poll?timeout_ms=abc", "/api/poll?limit=0", "/api/poll?limit=1001"] {
+    for path in [
+        "/api/long-poll?timeout_ms=0",
+        "/api/long-poll?timeout_ms=60001",
+        "/api/long-poll?timeout_ms=abc",
+        "/api/poll?limit=0",
+        "/api/poll?limit=1001",
+    ] {
         expect_error(&s, path, 400, "bad_query").await;
     }
     expect_error(&s, &format!("/api/poll?client={}", "c".repeat(65)), 400, "too_long").await;
@@ -51,7 +59,8 @@ async fn bad_chat_posts_are_refused() {
     assert_eq!(post(json!({"text": "hi", "from": "n".repeat(33)})).await.unwrap().status(), 400);
     assert_eq!(post(json!({"text": "   "})).await.unwrap().status(), 400);
     assert_eq!(post(json!({"nottext": 1})).await.unwrap().status(), 400);
-    let res = s.http.post(s.url("/api/messages")).header("content-type", "application/json").body("{").send().await.unwrap();
+    let res =
+        s.http.post(s.url("/api/messages")).header("content-type", "application/json").body("{").send().await.unwrap();
     assert_eq!(res.status(), 400);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "bad_body");
@@ -111,7 +120,10 @@ async fn websocket_upgrades_from_a_foreign_origin_are_403() {
         other => panic!("expected 403, got {other:?}"),
     }
     assert!(tokio_tungstenite::connect_async(with_origin(&s.base)).await.is_ok(), "same origin passes");
-    assert!(tokio_tungstenite::connect_async(with_origin("http://lab.example:8080")).await.is_ok(), "--allowed-origin passes");
+    assert!(
+        tokio_tungstenite::connect_async(with_origin("http://lab.example:8080")).await.is_ok(),
+        "--allowed-origin passes"
+    );
 }
 
 #[tokio::test]

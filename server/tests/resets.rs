@@ -15,7 +15,10 @@ async fn poll_and_long_poll_reset_on_a_foreign_epoch() {
     s.publish(25);
     let (status, body) = s.poll(&format!("after={FOREIGN}")).await;
     assert_eq!(status, 200);
-    assert_eq!((body["reset"].clone(), body["reason"].clone(), body["missed"].clone()), (json!(true), json!("epoch"), json!(null)));
+    assert_eq!(
+        (body["reset"].clone(), body["reason"].clone(), body["missed"].clone()),
+        (json!(true), json!("epoch"), json!(null))
+    );
     assert_eq!(seqs(&body["events"]), (6..=25).collect::<Vec<_>>());
     assert_eq!(body["cursor"], s.cursor(25));
     let started = std::time::Instant::now();

@@ -45,7 +45,8 @@ async fn long_poll_resumes_exactly() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(seqs(&body["events"]), [3, 4, 5]);
     s.publish(2);
-    let body: serde_json::Value = s.get(&format!("/api/long-poll?after={}", body["cursor"].as_str().unwrap())).await.json().await.unwrap();
+    let body: serde_json::Value =
+        s.get(&format!("/api/long-poll?after={}", body["cursor"].as_str().unwrap())).await.json().await.unwrap();
     assert_eq!(seqs(&body["events"]), [6, 7]);
 }
 
@@ -98,7 +99,11 @@ async fn websocket_sends_nothing_before_resume() {
     s.publish(3);
     let mut ws = s.ws().await;
     ws.send(&ClientMsg::Ping { nonce: serde_json::json!({"t": 1}) }).await;
-    assert_eq!(ws.next().await, Ok(ServerMsg::Pong { nonce: serde_json::json!({"t": 1}) }), "the pong is the first frame");
+    assert_eq!(
+        ws.next().await,
+        Ok(ServerMsg::Pong { nonce: serde_json::json!({"t": 1}) }),
+        "the pong is the first frame"
+    );
     ws.send(&ClientMsg::Resume { after: None }).await;
     assert_eq!(env_seqs(&ws.events(3).await), [1, 2, 3]);
 }

@@ -25,7 +25,10 @@ pub struct LongPollQuery {
     pub client: Option<String>,
 }
 
-pub async fn handle(State(app): State<AppState>, query: Result<Query<LongPollQuery>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(app): State<AppState>,
+    query: Result<Query<LongPollQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let limit = limit(q.limit)?;
     let timeout = match q.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) {

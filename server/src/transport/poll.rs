@@ -17,7 +17,10 @@ pub struct PollQuery {
     pub client: Option<String>,
 }
 
-pub async fn handle(State(app): State<AppState>, query: Result<Query<PollQuery>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(app): State<AppState>,
+    query: Result<Query<PollQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let limit = limit(q.limit)?;
     let batch = app.hub.poll(q.after.as_deref(), limit)?;

@@ -55,10 +55,8 @@ pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiEr
     let origin = origin.to_str().map_err(|_| ApiError::ForbiddenOrigin)?;
     let host_of = |o: &str| o.split_once("://").map_or(o, |(_, rest)| rest).trim_end_matches('/').to_ascii_lowercase();
     let origin_host = host_of(origin);
-    let same_host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| h.eq_ignore_ascii_case(&origin_host));
+    let same_host =
+        headers.get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|h| h.eq_ignore_ascii_case(&origin_host));
     if same_host || allowed.iter().any(|a| host_of(a) == origin_host) { Ok(()) } else { Err(ApiError::ForbiddenOrigin) }
 }
 
@@ -128,9 +126,8 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
                 if changed.is_err() { Next::Gone } else { Next::Continue }
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() > 2 * PING_EVERY {
-                    Next::Gone
-                } else if socket.send(Message::Ping(Default::default())).await.is_err() {
+                let dead = last_heard.elapsed() > 2 * PING_EVERY;
+                if dead || socket.send(Message::Ping(Default::default())).await.is_err() {
                     Next::Gone
                 } else {
                     Next::Continue
@@ -149,7 +146,13 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
     }
 }
 
-async fn on_text(app: &AppState, socket: &mut WebSocket, peer: SocketAddr, text: &str, after: &mut Option<u64>) -> Next {
+async fn on_text(
+    app: &AppState,
+    socket: &mut WebSocket,
+    peer: SocketAddr,
+    text: &str,
+    after: &mut Option<u64>,
+) -> Next {
     let reply = match serde_json::from_str::<ClientMsg>(text) {
         Err(e) => error(&format!("expected a JSON message tagged by type (resume, chat or ping): {e}")),
         Ok(ClientMsg::Ping { nonce }) => ServerMsg::Pong { nonce },

@@ -49,7 +49,9 @@ impl Server {
     /// Publishes `n` counter events straight into the hub; returns their ids.
     pub fn publish(&self, n: usize) -> Vec<String> {
         (0..n)
-            .map(|i| self.running.state.hub.publish(Event::CounterUpdate { name: "test".into(), value: i as i64 }).id.clone())
+            .map(|i| {
+                self.running.state.hub.publish(Event::CounterUpdate { name: "test".into(), value: i as i64 }).id.clone()
+            })
             .collect()
     }
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test: formatting, lints (native and wasm32), unit and integration tests
+# per crate with its own features, then the browser tests against a release
+# build in headless Chromium. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --with-browser
+source scripts/env.sh
+say() { printf '\n\033[1;34m==>\033[0m %s\n' "$*"; }
+
+say "cargo fmt --check"
+cargo fmt --all --check
+
+say "clippy (native, then the browser side for wasm32)"
+cargo clippy -p pushlab -p pushlab-server --all-targets -- -D warnings
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p pushlab -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "unit and integration tests"
+cargo test -p pushlab
+cargo test -p app --features ssr
+cargo test -p pushlab-server
+
+say "release build (what users run, and what the browser tests drive)"
+cargo leptos build --release
+wasm=target/site/pkg/pushlab.wasm
+echo "release WASM: $(( $(stat -c %s "$wasm") / 1024 )) KB raw, $(( $(gzip -9c "$wasm" | wc -c) / 1024 )) KB gzipped"
+
+say "browser tests (Playwright, Debian Chromium)"
+(cd end2end && npx playwright test)
