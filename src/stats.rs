@@ -26,6 +26,15 @@ impl<T> PerTransport<T> {
         }
     }
 
+    pub fn get_mut(&mut self, t: Transport) -> &mut T {
+        match t {
+            Transport::Poll => &mut self.poll,
+            Transport::LongPoll => &mut self.long_poll,
+            Transport::Sse => &mut self.sse,
+            Transport::Ws => &mut self.ws,
+        }
+    }
+
     pub fn from_fn(mut f: impl FnMut(Transport) -> T) -> Self {
         PerTransport {
             poll: f(Transport::Poll),

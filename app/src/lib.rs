@@ -3,20 +3,36 @@
 //!
 //! # Layout
 //!
-//! - [`model`]: what the page knows — the feed's continuity check and the SaaS
-//!   state the events describe. Pure Rust, tested natively.
-//! - `transport` (browser only): the clients, one module each.
+//! - [`model`]: what the page knows, as plain data (feed check, metrics, SaaS
+//!   state, request log, clock offset, backoff). Tested natively.
+//! - [`lab`]: the reactive state every view and client shares.
+//! - [`components`]: the views, one concern each.
+//! - `transport` (browser only): the four clients, one module each.
+//! - `sync` (browser only): clock offset, server stats, the 1 s tick.
 
+pub mod components;
+pub mod lab;
 pub mod model;
+#[cfg(feature = "hydrate")]
+pub mod sync;
 #[cfg(feature = "hydrate")]
 pub mod transport;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_query_map;
+use pushlab::Transport;
 
-use crate::model::Model;
+use crate::components::compare::Comparison;
+use crate::components::figures::Figures;
+use crate::components::log::RequestLogView;
+use crate::components::saas::{ChatBox, Counter, Jobs, Notifications, Presence};
+use crate::components::server::ServerView;
+use crate::components::switch::TransportSwitch;
+use crate::components::teach::TeachingPanel;
+use crate::lab::{DEFAULT_INTERVAL_S, Lab};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,47 +57,90 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/pushlab.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="pushlab — a live lab for server push"/>
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+            <Routes fallback=|| view! { <main class="page"><p class="not-found">"Page not found."</p></main> }>
                 <Route path=StaticSegment("") view=Dashboard/>
             </Routes>
         </Router>
     }
 }
 
+/// `?transport=sse&interval=2`: what an instructor's link selects.
+fn from_query() -> (Transport, u32) {
+    let q = use_query_map().get_untracked();
+    let t = q.get("transport").and_then(|t| t.parse().ok()).unwrap_or(Transport::Sse);
+    let interval = q.get("interval").and_then(|i| i.parse().ok()).unwrap_or(DEFAULT_INTERVAL_S);
+    (t, interval)
+}
+
 #[component]
 fn Dashboard() -> impl IntoView {
-    let model = RwSignal::new(Model::default());
+    let (transport, interval) = from_query();
+    let lab = Lab::new(transport, interval);
+    provide_context(lab);
     #[cfg(feature = "hydrate")]
-    transport::sse::connect(model);
-    // Tests wait for this rather than sleep: a click before hydration is lost.
+    run_in_browser(lab);
+    view! {
+        <main class="page">
+            <header class="top">
+                <div class="brand">
+                    <h1>"pushlab"</h1>
+                    <p class="lede">"One live event stream, pushed four ways. Switch and watch what each costs."</p>
+                </div>
+                <nav class="controls" aria-label="Transport">
+                    <TransportSwitch/>
+                </nav>
+            </header>
+            <div class="grid">
+                <div class="col-wide"><Figures/></div>
+                <div class="col-side"><TeachingPanel/></div>
+                <div class="col-third"><Jobs/></div>
+                <div class="col-third stack"><Counter/><Presence/></div>
+                <div class="col-third"><Notifications/></div>
+                <div class="col-wide"><RequestLogView/></div>
+                <div class="col-side"><ChatBox/></div>
+                <div class="col-wide"><Comparison/></div>
+                <div class="col-side"><ServerView/></div>
+            </div>
+        </main>
+    }
+}
+
+/// The browser side: the active transport, background loops, the URL, and the
+/// hydration mark tests wait for (a click before hydration is lost).
+#[cfg(feature = "hydrate")]
+fn run_in_browser(lab: Lab) {
+    use crate::transport::{Alive, Handle, start};
+
+    let alive = Alive::new();
+    sync::start(lab, alive.clone());
+    // A switch tears down the old transport before the new one opens from the last cursor.
+    let handle = StoredValue::new_local(None::<Handle>);
+    Effect::new(move |prev: Option<(Transport, u64)>| {
+        let t = lab.active.get();
+        let g = lab.generation.get();
+        let interval = if t == Transport::Poll { lab.interval_s.get() } else { 0 };
+        handle.set_value(None);
+        let cut = prev.is_some_and(|(pt, pg)| pt == t && pg != g);
+        handle.set_value(Some(start(lab, t, interval, cut)));
+        (t, g)
+    });
     Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = leptos::prelude::document().body() {
+        let url = format!("?transport={}&interval={}", lab.active.get().as_str(), lab.interval_s.get());
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
-    let count = move || model.with(|m| m.received);
-    let recent = move || model.with(|m| m.recent.iter().rev().cloned().collect::<Vec<_>>());
-    view! {
-        <main class="page">
-            <h1>"pushlab"</h1>
-            <p class="lede">"One event stream, pushed four ways. This page listens over Server-Sent Events."</p>
-            <section class="card">
-                <h2>"Events received"</h2>
-                <p class="big" data-testid="event-count">{count}</p>
-                <p>"gaps: " <span data-testid="gaps">{move || model.with(|m| m.feed.gaps)}</span>
-                   " · duplicates: " <span data-testid="duplicates">{move || model.with(|m| m.feed.duplicates)}</span></p>
-            </section>
-            <section class="card">
-                <h2>"Latest events"</h2>
-                <ol class="events" data-testid="recent-events">
-                    <For each=recent key=|e| e.seq let:e>
-                        <li><code>{format!("#{}", e.seq)}</code>" "<strong>{e.kind}</strong>" "{e.summary}</li>
-                    </For>
-                </ol>
-            </section>
-        </main>
-    }
+    let alive = StoredValue::new_local(alive);
+    on_cleanup(move || {
+        alive.with_value(Alive::stop);
+        handle.set_value(None);
+    });
 }

@@ -1,3 +1,102 @@
-//! Browser-side transport clients, one module each.
+//! Browser-side transport clients, one module each. `start` opens one; the
+//! returned handle closes everything it holds when dropped, so a switch tears
+//! down the old transport before the new one opens.
 
+pub mod http;
+pub mod long_poll;
+pub mod poll;
 pub mod sse;
+pub mod ws;
+
+use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
+
+use pushlab::{Cursor, Envelope, PollResponse, ResetNotice, Transport};
+
+use crate::lab::Lab;
+
+/// Local wall clock in ms, with sub-millisecond precision.
+pub fn now_ms() -> f64 {
+    match web_sys::window().and_then(|w| w.performance()) {
+        Some(p) => p.time_origin() + p.now(),
+        None => js_sys::Date::now(),
+    }
+}
+
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// This page's id, so the server's presence can count it while it polls.
+pub fn client_id() -> &'static str {
+    thread_local! {
+        static ID: &'static str = Box::leak(format!("p{:08x}", (random() * f64::from(u32::MAX)) as u32).into_boxed_str());
+    }
+    ID.with(|id| *id)
+}
+
+pub fn encode(s: &str) -> String {
+    js_sys::encode_uri_component(s).into()
+}
+
+/// The cursor to resume from, URL-encoded (empty for a new client).
+pub fn after(lab: &Lab) -> String {
+    encode(&lab.feed.with_untracked(|f| f.cursor.clone()).unwrap_or_default())
+}
+
+/// A running transport client.
+pub enum Handle {
+    Poll(poll::Poller),
+    LongPoll(long_poll::LongPoller),
+    Sse(sse::SseClient),
+    Ws(ws::WsClient),
+}
+
+/// Opens transport `t`. `cut` says the previous connection was cut on purpose,
+/// so the first open counts as a reconnect.
+pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {
+    lab.metrics_of(t, |_| {});
+    lab.since_ms.set(now_ms());
+    match t {
+        Transport::Poll => Handle::Poll(poll::start(lab, interval_s)),
+        Transport::LongPoll => Handle::LongPoll(long_poll::start(lab)),
+        Transport::Sse => Handle::Sse(sse::start(lab, cut)),
+        Transport::Ws => Handle::Ws(ws::start(lab, cut)),
+    }
+}
+
+/// Shared by the async loops: cleared when their handle is dropped.
+#[derive(Clone, Default)]
+pub struct Alive(Rc<Cell<bool>>);
+
+impl Alive {
+    pub fn new() -> Self {
+        Alive(Rc::new(Cell::new(true)))
+    }
+    pub fn get(&self) -> bool {
+        self.0.get()
+    }
+    pub fn stop(&self) {
+        self.0.set(false)
+    }
+}
+
+/// Applies a polling answer (short or long): a reset first, then the events.
+pub fn apply_poll(lab: &Lab, t: Transport, body: &PollResponse, now: f64) {
+    if let Some(info) = &body.reset_info {
+        // The events that follow come right after the reset point.
+        let cursor = match body.events.first().and_then(|e| Cursor::from_str_opt(&e.id)) {
+            Some(c) => Cursor::new(c.epoch, c.seq.saturating_sub(1)).to_string(),
+            None => body.cursor.clone(),
+        };
+        lab.on_reset(t, &ResetNotice { reason: info.reason, missed: info.missed, cursor }, now);
+    }
+    for env in &body.events {
+        lab.on_event(t, env, now);
+    }
+}
+
+pub fn parse_envelope(data: &str) -> Option<Envelope> {
+    serde_json::from_str(data).ok()
+}

@@ -1,44 +1,152 @@
 //! Server-Sent Events through the browser's own `EventSource`: one listener
-//! per event type, and the browser's reconnect with `Last-Event-ID`.
+//! per event type, and the browser's own reconnect with `Last-Event-ID`.
+//! When the browser gives up (any non-200 answer), reopen after a backoff.
 
 use leptos::prelude::*;
-use pushlab::{Envelope, Event};
-use send_wrapper::SendWrapper;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use pushlab::{Event, ResetNotice, Transport};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use crate::model::Model;
+use super::{after, now_ms, parse_envelope, random};
+use crate::lab::{Lab, Status};
+use crate::model::LogKind;
+use crate::model::backoff::backoff_ms;
 
-struct Open {
-    source: EventSource,
-    _listeners: Vec<Closure<dyn FnMut(MessageEvent)>>,
+const T: Transport = Transport::Sse;
+
+pub struct SseClient(Rc<Conn>);
+
+struct Conn {
+    lab: Lab,
+    alive: Cell<bool>,
+    /// Count the next open as a reconnect.
+    reconnecting: Cell<bool>,
+    failures: Cell<u32>,
+    source: RefCell<Option<EventSource>>,
+    listeners: RefCell<Vec<Closure<dyn FnMut(MessageEvent)>>>,
+    on_open: RefCell<Option<Closure<dyn FnMut(web_sys::Event)>>>,
+    on_error: RefCell<Option<Closure<dyn FnMut(web_sys::Event)>>>,
+    retry: RefCell<Option<Timeout>>,
 }
 
-impl Drop for Open {
+impl Drop for SseClient {
     fn drop(&mut self) {
-        self.source.close();
+        self.0.alive.set(false);
+        self.0.retry.borrow_mut().take();
+        self.0.close();
     }
 }
 
-/// Opens the stream from the model's cursor; closes it when the owner is cleaned up.
-pub fn connect(model: RwSignal<Model>) {
-    let after = model.with_untracked(|m| m.feed.cursor.clone()).unwrap_or_default();
-    let url = format!("/api/sse?after={}", js_sys::encode_uri_component(&after));
-    let Ok(source) = EventSource::new(&url) else { return };
-    let listeners = Event::TYPE_NAMES
-        .iter()
-        .map(|name| {
+pub fn start(lab: Lab, cut: bool) -> SseClient {
+    let conn = Rc::new(Conn {
+        lab,
+        alive: Cell::new(true),
+        reconnecting: Cell::new(cut),
+        failures: Cell::new(0),
+        source: RefCell::default(),
+        listeners: RefCell::default(),
+        on_open: RefCell::default(),
+        on_error: RefCell::default(),
+        retry: RefCell::default(),
+    });
+    Conn::open(&conn);
+    SseClient(conn)
+}
+
+impl Conn {
+    fn close(&self) {
+        if let Some(s) = self.source.borrow_mut().take() {
+            s.close();
+        }
+        self.listeners.borrow_mut().clear();
+    }
+
+    fn open(this: &Rc<Self>) {
+        let lab = this.lab;
+        lab.status.set(if this.reconnecting.get() { Status::Reconnecting } else { Status::Connecting });
+        let Ok(source) = EventSource::new(&format!("/api/sse?after={}", after(&lab))) else {
+            lab.status.set(Status::Closed);
+            return;
+        };
+        lab.metrics_of(T, |m| m.requests += 1);
+        let mut listeners = Vec::new();
+        for name in Event::TYPE_NAMES {
             let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
                 let Some(data) = e.data().as_string() else { return };
-                if let Ok(env) = serde_json::from_str::<Envelope>(&data) {
-                    model.update(|m| m.on_event(&env));
+                let now = now_ms();
+                if let Some(env) = parse_envelope(&data) {
+                    lab.metrics_of(T, |m| m.payload_bytes += data.len() as u64);
+                    lab.log_entry(
+                        T,
+                        LogKind::SseEvent,
+                        now,
+                        None,
+                        Some(data.len() as u64),
+                        None,
+                        env.event.type_name().into(),
+                    );
+                    lab.on_event(T, &env, now);
                 }
             });
             let _ = source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
-            cb
-        })
-        .collect();
-    let open = SendWrapper::new(Open { source, _listeners: listeners });
-    on_cleanup(move || drop(open));
+            listeners.push(cb);
+        }
+        let reset = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let data = e.data().as_string().unwrap_or_default();
+            if let Ok(notice) = serde_json::from_str::<ResetNotice>(&data) {
+                lab.on_reset(T, &notice, now_ms());
+            }
+        });
+        let _ = source.add_event_listener_with_callback("reset", reset.as_ref().unchecked_ref());
+        listeners.push(reset);
+
+        let weak: Weak<Self> = Rc::downgrade(this);
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new({
+            let weak = weak.clone();
+            move |_| {
+                let Some(c) = weak.upgrade() else { return };
+                c.failures.set(0);
+                let again = c.reconnecting.replace(true);
+                lab.status.set(Status::Open);
+                lab.metrics_of(T, |m| {
+                    m.connections += 1;
+                    m.reconnects += u64::from(again);
+                });
+                let note = if again { "reconnected (Last-Event-ID)" } else { "stream open" };
+                lab.log_entry(T, LogKind::SseOpen, now_ms(), Some(200), None, None, note.into());
+            }
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            let Some(c) = weak.upgrade() else { return };
+            let closed = c.source.borrow().as_ref().is_none_or(|s| s.ready_state() == EventSource::CLOSED);
+            lab.metrics_of(T, |m| m.errors += 1);
+            lab.status.set(Status::Reconnecting);
+            let note = if closed { "closed by the browser: reopening" } else { "dropped: the browser reconnects" };
+            lab.log_entry(T, LogKind::Error, now_ms(), None, None, None, note.into());
+            if closed && c.alive.get() {
+                // EventSource gives up on a non-200 answer; reopen from our own cursor.
+                c.close();
+                c.failures.set(c.failures.get() + 1);
+                let again = c.clone();
+                let delay = backoff_ms(c.failures.get(), random()) as u32;
+                *c.retry.borrow_mut() = Some(Timeout::new(delay, move || {
+                    if again.alive.get() {
+                        again.reconnecting.set(true);
+                        Conn::open(&again);
+                    }
+                }));
+            }
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        *this.on_open.borrow_mut() = Some(on_open);
+        *this.on_error.borrow_mut() = Some(on_error);
+        *this.listeners.borrow_mut() = listeners;
+        *this.source.borrow_mut() = Some(source);
+    }
 }

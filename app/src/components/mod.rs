@@ -1,0 +1,11 @@
+//! The dashboard's views, one concern each.
+
+pub mod chart;
+pub mod compare;
+pub mod figures;
+pub mod format;
+pub mod log;
+pub mod saas;
+pub mod server;
+pub mod switch;
+pub mod teach;

@@ -1,0 +1,126 @@
+//! The teaching panel: how the active transport works, its pros and cons, when
+//! to choose it — next to what it is costing right now.
+
+use leptos::prelude::*;
+use pushlab::Transport;
+
+use crate::components::format;
+use crate::lab::Lab;
+
+struct Lesson {
+    how: &'static str,
+    pros: &'static [&'static str],
+    cons: &'static [&'static str],
+    choose: &'static str,
+}
+
+fn lesson(t: Transport) -> Lesson {
+    match t {
+        Transport::Poll => Lesson {
+            how: "The page asks \"anything new after my cursor?\" on a timer. The server answers at once, \
+                  usually with nothing. News waits, on average, half an interval before anyone asks.",
+            pros: &[
+                "Plain request/response: every proxy, cache, load balancer and firewall understands it.",
+                "Stateless on the server; trivial to scale and to debug with curl.",
+            ],
+            cons: &[
+                "Latency is the interval, not the network: a 2 s timer means about 1 s late on average.",
+                "Most answers are empty: requests, headers and wake-ups spent on nothing.",
+            ],
+            choose: "when updates are rare, a little staleness is fine, and nothing but plain HTTP may pass.",
+        },
+        Transport::LongPoll => Lesson {
+            how: "The page asks the same question, but the server holds the request open until there is news \
+                  (or a timeout, answered 204), then the page asks again at once.",
+            pros: &[
+                "Near-real-time over plain HTTP requests that any infrastructure accepts.",
+                "Few empty answers: one per timeout, not one per tick.",
+            ],
+            cons: &[
+                "One request per batch of news: headers and a round trip each time; bursts wait for the re-issue.",
+                "Held requests meet idle timeouts in proxies: keep the hold under 30 s.",
+            ],
+            choose: "when you need low latency but must stay plain request/response.",
+        },
+        Transport::Sse => Lesson {
+            how: "One long HTTP response that never ends: the server writes each event as it happens \
+                  (id, event, data lines). The browser's EventSource reconnects by itself and sends \
+                  Last-Event-ID, so the server resumes exactly where it stopped.",
+            pros: &[
+                "One connection, one request: events arrive as soon as they are published.",
+                "Reconnect and resume are built into the browser; it is still just HTTP.",
+            ],
+            cons: &[
+                "One way only: the page talks back with ordinary requests (the chat here uses POST).",
+                "A buffering proxy or a compression layer can hold events back; over HTTP/1.1 each tab spends one of the browser's six connections per origin.",
+            ],
+            choose: "for a one-way stream to the browser: feeds, dashboards, notifications, progress.",
+        },
+        Transport::Ws => Lesson {
+            how: "One HTTP request upgrades to a socket that stays open both ways; each side sends \
+                  small frames whenever it likes. Here the page sends resume, chat and ping frames.",
+            pros: &[
+                "Two-way, with the smallest framing per message and no request per event.",
+                "Both sides can speak at any time: chat, games, collaborative editing.",
+            ],
+            cons: &[
+                "You write what HTTP gave for free: resume, reconnect with backoff, heartbeats.",
+                "Some proxies and corporate networks block or cut upgraded connections.",
+            ],
+            choose: "when the browser must talk back often, or both sides send at any time.",
+        },
+    }
+}
+
+#[component]
+pub fn TeachingPanel() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let lesson_view = move || {
+        let t = lab.active.get();
+        let l = lesson(t);
+        view! {
+            <h2 id="teach-title">{format!("How {} works", t.label())}</h2>
+            <p class="how">{l.how}</p>
+            <div class="pros-cons">
+                <div><h3>"Good at"</h3><ul>{l.pros.iter().map(|p| view! { <li>{*p}</li> }).collect_view()}</ul></div>
+                <div><h3>"Costs"</h3><ul>{l.cons.iter().map(|c| view! { <li>{*c}</li> }).collect_view()}</ul></div>
+            </div>
+            <p class="choose"><strong>"Choose it "</strong>{l.choose}</p>
+        }
+    };
+    let now = move || {
+        lab.metrics.with(|m| {
+            let m = m.get(lab.active.get());
+            if m.events == 0 {
+                return "Right now: waiting for the first events.".to_string();
+            }
+            let empty = if m.requests > 0 { 100.0 * m.empty as f64 / m.requests as f64 } else { 0.0 };
+            let p50 = m.percentiles().map_or("—".into(), |p| format::ms(p.p50));
+            format!(
+                "Right now: {} events over {} requests ({} per request), {:.0}% of answers empty, {} per event, median latency {}.",
+                m.events,
+                m.requests,
+                format::ratio(m.events_per_request()),
+                empty,
+                format::bytes(m.payload_bytes / m.events.max(1)),
+                p50
+            )
+        })
+    };
+    view! {
+        <section class="card teach" aria-labelledby="teach-title" data-testid="teaching">
+            {lesson_view}
+            <p class="now" data-testid="teach-now">{now}</p>
+            <details class="rules">
+                <summary>"Rules of thumb, and the traps"</summary>
+                <ul>
+                    <li>"One-way stream to the browser → SSE. Two-way → WebSocket. Must stay plain request/response → long polling, or short polling when staleness is fine."</li>
+                    <li>"A buffering reverse proxy holds SSE back until its buffer fills: send X-Accel-Buffering: no (this server does) and never compress the stream."</li>
+                    <li>"Idle timeouts (load balancers, proxies, often 60 s) cut quiet connections: keep-alive comments for SSE, pings for WebSocket, holds under 30 s for long polls."</li>
+                    <li>"Over HTTP/1.1 a browser opens at most six connections per origin: SSE in many tabs can starve the rest of the page. HTTP/2 lifts this."</li>
+                    <li>"Every transport needs a cursor: reconnects and switches must neither lose nor repeat events. Watch gaps and duplicates stay at 0."</li>
+                </ul>
+            </details>
+        </section>
+    }
+}

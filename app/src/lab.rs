@@ -1,0 +1,134 @@
+//! The dashboard's reactive state, shared by every component and transport
+//! client through context. Only signals: `Lab` is `Copy`.
+
+use leptos::prelude::*;
+use pushlab::{Envelope, PerTransport, ResetNotice, ServerStats, Transport};
+
+use crate::model::{ClockOffset, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas};
+
+/// What the active transport is doing, for its badge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Connecting,
+    Open,
+    /// A long poll is held by the server.
+    Waiting,
+    Reconnecting,
+    Closed,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting",
+            Status::Open => "open",
+            Status::Waiting => "waiting",
+            Status::Reconnecting => "reconnecting",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+pub const MIN_INTERVAL_S: u32 = 1;
+pub const MAX_INTERVAL_S: u32 = 15;
+pub const DEFAULT_INTERVAL_S: u32 = 2;
+
+#[derive(Clone, Copy)]
+pub struct Lab {
+    pub active: RwSignal<Transport>,
+    /// Short-polling interval, seconds.
+    pub interval_s: RwSignal<u32>,
+    /// Bumped by "cut my connection": the transport is torn down and opened again.
+    pub generation: RwSignal<u64>,
+    pub status: RwSignal<Status>,
+    pub feed: RwSignal<Feed>,
+    pub metrics: RwSignal<PerTransport<Metrics>>,
+    pub saas: RwSignal<Saas>,
+    pub log: RwSignal<RequestLog>,
+    pub clock: RwSignal<ClockOffset>,
+    /// The last event's latency, corrected and raw (ms).
+    pub last_latency: RwSignal<Option<(f64, f64)>>,
+    pub server: RwSignal<Option<ServerStats>>,
+    /// Local time (ms) the view last ticked: moves the chart when no events arrive.
+    pub now_ms: RwSignal<f64>,
+    /// Local time (ms) the active transport was opened: older events are catch-up, not timed.
+    pub since_ms: RwSignal<f64>,
+}
+
+impl Lab {
+    pub fn new(active: Transport, interval_s: u32) -> Self {
+        Lab {
+            active: RwSignal::new(active),
+            interval_s: RwSignal::new(interval_s.clamp(MIN_INTERVAL_S, MAX_INTERVAL_S)),
+            generation: RwSignal::new(0),
+            status: RwSignal::new(Status::Connecting),
+            feed: RwSignal::new(Feed::default()),
+            metrics: RwSignal::new(PerTransport::default()),
+            saas: RwSignal::new(Saas::default()),
+            log: RwSignal::new(RequestLog::default()),
+            clock: RwSignal::new(ClockOffset::default()),
+            last_latency: RwSignal::new(None),
+            server: RwSignal::new(None),
+            now_ms: RwSignal::new(0.0),
+            since_ms: RwSignal::new(0.0),
+        }
+    }
+
+    pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {
+        self.metrics.update(|m| {
+            let m = m.get_mut(t);
+            m.used = true;
+            f(m)
+        });
+    }
+
+    /// One event, as delivered by transport `t` at local time `now_ms`.
+    pub fn on_event(&self, t: Transport, env: &Envelope, now_ms: f64) {
+        let fresh = self.feed.try_update(|f| f.accept(env.seq, &env.id)) == Some(crate::model::Accept::New);
+        if !fresh {
+            return;
+        }
+        let clock = self.clock.get_untracked();
+        let raw_ms = (now_ms * 1000.0 - env.sent_at_us as f64) / 1000.0;
+        let corrected_ms = clock.latency_us(env.sent_at_us, now_ms * 1000.0) / 1000.0;
+        let latency = if clock.samples > 0 { corrected_ms } else { raw_ms };
+        let live = now_ms - latency >= self.since_ms.get_untracked();
+        self.metrics_of(t, |m| m.record(now_ms, live.then_some(latency)));
+        if live {
+            self.last_latency.set(Some((latency, raw_ms)));
+        }
+        self.saas.update(|s| s.apply(env));
+    }
+
+    pub fn on_reset(&self, t: Transport, notice: &ResetNotice, now_ms: f64) {
+        self.feed.update(|f| f.reset(&notice.cursor, notice.missed));
+        self.metrics_of(t, |m| m.resets += 1);
+        let missed = notice.missed.map_or("unknown".to_string(), |n| n.to_string());
+        self.log_entry(t, LogKind::Reset, now_ms, None, None, None, format!("{:?}: {missed} missed", notice.reason));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn log_entry(
+        &self,
+        transport: Transport,
+        kind: LogKind,
+        at_ms: f64,
+        status: Option<u16>,
+        bytes: Option<u64>,
+        duration_ms: Option<f64>,
+        note: String,
+    ) -> u64 {
+        self.log
+            .try_update(|l| l.push(LogEntry { n: 0, at_ms, transport, kind, status, bytes, duration_ms, note }))
+            .unwrap_or(0)
+    }
+
+    /// Clears every transport's figures and the feed's counters; keeps the cursor.
+    pub fn reset_counters(&self) {
+        self.metrics.set(PerTransport::default());
+        self.feed.update(|f| {
+            *f = Feed { cursor: f.cursor.take(), last_seq: f.last_seq, ..Feed::default() };
+        });
+        self.metrics_of(self.active.get_untracked(), |_| {});
+    }
+}

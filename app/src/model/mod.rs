@@ -1,0 +1,14 @@
+//! What the dashboard knows, as plain data: no browser APIs, tested natively.
+
+pub mod backoff;
+pub mod clock;
+pub mod feed;
+pub mod log;
+pub mod metrics;
+pub mod saas;
+
+pub use clock::ClockOffset;
+pub use feed::{Accept, Feed};
+pub use log::{LogEntry, LogKind, RequestLog};
+pub use metrics::{Metrics, Percentiles};
+pub use saas::Saas;

@@ -1,0 +1,52 @@
+//! Background loops of the page, apart from the transports (and not counted in
+//! their figures): the clock-offset estimate, the server's stats, a 1 s tick.
+
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use pushlab::{ServerStats, TimeResponse};
+
+use crate::lab::Lab;
+use crate::transport::{Alive, http, now_ms};
+
+const TIME_SAMPLES: u32 = 5;
+const TIME_REFRESH_MS: u32 = 60_000;
+const STATS_EVERY_MS: u32 = 3_000;
+
+/// Starts the loops; they stop when `alive` is cleared.
+pub fn start(lab: Lab, alive: Alive) {
+    let a = alive.clone();
+    spawn_local(async move {
+        while a.get() {
+            lab.clock.update(|c| c.restart());
+            for _ in 0..TIME_SAMPLES {
+                let t0 = now_ms();
+                if let Ok(r) = http::get("/api/time", None).await {
+                    let t1 = now_ms();
+                    if let Ok(time) = serde_json::from_str::<TimeResponse>(&r.text) {
+                        lab.clock.update(|c| c.add_sample(t0 * 1000.0, time.now_us as f64, t1 * 1000.0));
+                    }
+                }
+                TimeoutFuture::new(200).await;
+            }
+            TimeoutFuture::new(TIME_REFRESH_MS).await;
+        }
+    });
+    let a = alive.clone();
+    spawn_local(async move {
+        while a.get() {
+            if let Ok(r) = http::get("/api/stats", None).await
+                && let Ok(stats) = serde_json::from_str::<ServerStats>(&r.text)
+            {
+                lab.server.set(Some(stats));
+            }
+            TimeoutFuture::new(STATS_EVERY_MS).await;
+        }
+    });
+    spawn_local(async move {
+        while alive.get() {
+            lab.now_ms.set(now_ms());
+            TimeoutFuture::new(1_000).await;
+        }
+    });
+}

@@ -1,0 +1,34 @@
+//! One GET through `fetch`, with what it cost on the wire where the browser says.
+
+use gloo_net::http::Request;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortSignal, PerformanceResourceTiming};
+
+pub struct Reply {
+    pub status: u16,
+    pub text: String,
+    /// Bytes on the wire, headers included (Resource Timing), when known.
+    pub wire_bytes: Option<u64>,
+    /// The browser opened a new TCP connection for it (not a kept-alive one).
+    pub new_connection: bool,
+}
+
+pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, String> {
+    let res = Request::get(url).abort_signal(signal).send().await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let text = res.text().await.map_err(|e| e.to_string())?;
+    let (wire_bytes, new_connection) = timing(&res.url()).unwrap_or((None, false));
+    Ok(Reply { status, text, wire_bytes, new_connection })
+}
+
+/// Reads the newest Resource Timing entry for `url` (size, new connection?), then clears the buffer
+/// (it holds only 250 entries and a long session makes thousands).
+fn timing(url: &str) -> Option<(Option<u64>, bool)> {
+    let perf = web_sys::window()?.performance()?;
+    let entries = perf.get_entries_by_name(url);
+    let entry = entries.get(entries.length().checked_sub(1)?).dyn_into::<PerformanceResourceTiming>().ok();
+    perf.clear_resource_timings();
+    let entry = entry?;
+    let size = entry.transfer_size();
+    Some(((size > 0.0).then_some(size as u64), entry.connect_end() > entry.connect_start()))
+}
