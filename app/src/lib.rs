@@ -93,16 +93,17 @@ fn Dashboard() -> impl IntoView {
                     <TransportSwitch/>
                 </nav>
             </header>
+            // Each cell is type-erased: one giant view type slows every build and overflows rustc's depth limit.
             <div class="grid">
-                <div class="col-wide"><Figures/></div>
-                <div class="col-side"><TeachingPanel/></div>
-                <div class="col-third"><Jobs/></div>
-                <div class="col-third stack"><Counter/><Presence/></div>
-                <div class="col-third"><Notifications/></div>
-                <div class="col-wide"><RequestLogView/></div>
-                <div class="col-side"><ChatBox/></div>
-                <div class="col-wide"><Comparison/></div>
-                <div class="col-side"><ServerView/></div>
+                <div class="col-wide">{view! { <Figures/> }.into_any()}</div>
+                <div class="col-side">{view! { <TeachingPanel/> }.into_any()}</div>
+                <div class="col-third">{view! { <Jobs/> }.into_any()}</div>
+                <div class="col-third stack">{view! { <Counter/><Presence/> }.into_any()}</div>
+                <div class="col-third">{view! { <Notifications/> }.into_any()}</div>
+                <div class="col-wide">{view! { <RequestLogView/> }.into_any()}</div>
+                <div class="col-side">{view! { <ChatBox/> }.into_any()}</div>
+                <div class="col-wide">{view! { <Comparison/> }.into_any()}</div>
+                <div class="col-side">{view! { <ServerView/> }.into_any()}</div>
             </div>
         </main>
     }

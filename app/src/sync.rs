@@ -7,9 +7,10 @@ use leptos::task::spawn_local;
 use pushlab::{ServerStats, TimeResponse};
 
 use crate::lab::Lab;
+use crate::model::ClockOffset;
 use crate::transport::{Alive, http, now_ms};
 
-const TIME_SAMPLES: u32 = 5;
+const TIME_SAMPLES: u32 = 8;
 const TIME_REFRESH_MS: u32 = 60_000;
 const STATS_EVERY_MS: u32 = 3_000;
 
@@ -17,17 +18,27 @@ const STATS_EVERY_MS: u32 = 3_000;
 pub fn start(lab: Lab, alive: Alive) {
     let a = alive.clone();
     spawn_local(async move {
+        // The page is busy right after hydration; round trips then are long and lopsided.
+        TimeoutFuture::new(300).await;
         while a.get() {
-            lab.clock.update(|c| c.restart());
+            // A refresh keeps the old estimate until the new round is complete.
+            let first = lab.clock.with_untracked(|c| c.samples == 0);
+            let mut fresh = ClockOffset::default();
             for _ in 0..TIME_SAMPLES {
                 let t0 = now_ms();
                 if let Ok(r) = http::get("/api/time", None).await {
                     let t1 = now_ms();
                     if let Ok(time) = serde_json::from_str::<TimeResponse>(&r.text) {
-                        lab.clock.update(|c| c.add_sample(t0 * 1000.0, time.now_us as f64, t1 * 1000.0));
+                        fresh.add_sample(t0 * 1000.0, time.now_us as f64, t1 * 1000.0);
+                        if first {
+                            lab.clock.set(fresh);
+                        }
                     }
                 }
-                TimeoutFuture::new(200).await;
+                TimeoutFuture::new(150).await;
+            }
+            if fresh.samples > 0 {
+                lab.clock.set(fresh);
             }
             TimeoutFuture::new(TIME_REFRESH_MS).await;
         }

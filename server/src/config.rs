@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_NO_SIMULATOR")]
     pub no_simulator: bool,
 
+    /// Milliseconds a WebSocket client may take to accept a batch before it is cut off (4008).
+    #[arg(long, env = "PUSHLAB_SLOW_CLIENT_MS", default_value_t = 10_000, hide = true,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub slow_client_ms: u64,
+
     /// Publish no `presence` events (tests that count exact seqs).
     #[arg(long, hide = true)]
     pub no_presence: bool,
@@ -55,6 +60,10 @@ pub struct Config {
 impl Config {
     pub fn keepalive(&self) -> Duration {
         Duration::from_secs(self.keepalive)
+    }
+
+    pub fn slow_client(&self) -> Duration {
+        Duration::from_millis(self.slow_client_ms)
     }
 
     /// Defaults, as if run with no flags and no environment (for tests).

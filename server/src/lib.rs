@@ -10,16 +10,20 @@
 //! - [`control`]: the instructor's token-guarded actions.
 //! - [`messages`]: chat from clients (`POST /api/messages`, WS `chat`).
 //! - [`transport`]: `poll`, `long_poll`, `sse`, `ws` — one module each.
+//! - [`metrics`]: `GET /metrics` in Prometheus text format.
 //! - [`error`]: every API error as a status and a JSON body.
 //! - [`shutdown`]: signals; one token that every connection selects on.
 //!
 //! [`start`] binds nothing itself: give it a listener (port 0 in tests).
+
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod control;
 pub mod error;
 pub mod hub;
 pub mod messages;
+pub mod metrics;
 pub mod presence;
 pub mod shutdown;
 pub mod simulator;
@@ -59,6 +63,8 @@ pub struct AppState {
     /// Upgraded WebSockets live outside hyper's graceful shutdown; this waits for them.
     pub tasks: TaskTracker,
     pub chat_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// This server's Prometheus recorder, filled at each scrape.
+    pub metrics: Arc<metrics_exporter_prometheus::PrometheusRecorder>,
     pub leptos: LeptosOptions,
 }
 
@@ -85,6 +91,7 @@ pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     Router::new()
         .nest("/api", api)
+        .route("/metrics", get(metrics::handle))
         .leptos_routes(&state, routes, move || shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -149,6 +156,7 @@ pub fn start(
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
         chat_limiter: messages::limiter(),
+        metrics: Arc::new(metrics::recorder()),
         leptos: {
             let mut leptos = leptos;
             leptos.site_addr = addr;

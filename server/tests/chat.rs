@@ -66,3 +66,18 @@ async fn presence_is_published_when_counts_change_and_not_otherwise() {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(s.running.state.hub.head(), head, "a quiet room stays quiet");
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let s = server(&[]).await;
+    s.publish(3);
+    let _ = s.poll("").await;
+    let res = s.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains("# TYPE pushlab_requests_total counter"), "{text}");
+    assert!(text.contains("pushlab_requests_total{transport=\"poll\"} 1"), "{text}");
+    assert!(text.contains("pushlab_events_delivered_total{transport=\"poll\"} 3"), "{text}");
+    assert!(text.contains("pushlab_head_seq 3"), "{text}");
+}

@@ -21,11 +21,6 @@ impl ClockOffset {
         self.samples += 1;
     }
 
-    /// Starts over (the periodic refresh), keeping nothing of the old estimate.
-    pub fn restart(&mut self) {
-        *self = ClockOffset::default();
-    }
-
     /// One-way latency of an event stamped `sent_at_us` (server clock), read at `now_local_us`.
     pub fn latency_us(&self, sent_at_us: i64, now_local_us: f64) -> f64 {
         now_local_us + self.offset_us - sent_at_us as f64

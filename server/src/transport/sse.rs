@@ -1,6 +1,8 @@
 //! Server-Sent Events: `GET /api/sse`. The body is a stream of frames the hub
 //! encoded at publish; this module only adds `retry:`, resets and keep-alives.
 //!
+//! A client that falls behind the history is cut off (the stream ends); it
+//! comes back with its Last-Event-ID and gets a reset saying what it missed.
 //! A reset travels in the stream (EventSource gives up on any non-200), and
 //! its `id:` is the new cursor so the browser's next `Last-Event-ID` is valid.
 
@@ -103,12 +105,11 @@ impl Conn {
             }
             self.head.borrow_and_update();
             match self.app.hub.read(self.after, BATCH) {
-                Read::Expired(start) => {
-                    self.after = start.after;
-                    let notice = start.reset.expect("an expiry always carries a reset");
-                    let frame = reset_frame(&notice);
-                    self.app.stats.bytes(Transport::Sse, frame.len() as u64);
-                    return Some(frame);
+                Read::Expired(_) => {
+                    // Too slow to keep up: end the stream. The browser reconnects with its
+                    // Last-Event-ID and is told how much it missed (a reset).
+                    tracing::debug!("SSE client fell behind the history; cut off");
+                    return None;
                 }
                 Read::Events(events) if !events.is_empty() => {
                     hold_for_delay(&self.app, events.last().map(|e| e.sent_at_us)).await;

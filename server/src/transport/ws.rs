@@ -25,8 +25,6 @@ use crate::stats::ConnGuard;
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Protocol-level ping period; a peer silent for two periods is gone.
 pub const PING_EVERY: Duration = Duration::from_secs(20);
-/// A client that cannot take a batch within this long is too slow (close 4008).
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn handle(
     State(app): State<AppState>,
@@ -77,14 +75,8 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
         if let Some(cursor) = after {
             head.borrow_and_update();
             match app.hub.read(cursor, BATCH) {
-                Read::Expired(start) => {
-                    after = Some(start.after);
-                    let notice = start.reset.expect("an expiry always carries a reset");
-                    if let Next::Close(c, r) = send(&app, &mut socket, &ServerMsg::Reset(notice)).await {
-                        break Next::Close(c, r);
-                    }
-                    continue;
-                }
+                // Fell behind the history: too slow. On reconnect, resume says what was missed.
+                Read::Expired(_) => break Next::Close(close::TOO_SLOW, "fell behind the history"),
                 Read::Events(events) if !events.is_empty() => {
                     hold_for_delay(&app, events.last().map(|e| e.sent_at_us)).await;
                     let bytes: u64 = events.iter().map(|e| e.ws_frame.len() as u64).sum();
@@ -96,7 +88,7 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
                         }
                         socket.flush().await
                     };
-                    match timeout(SEND_TIMEOUT, write).await {
+                    match timeout(app.config.slow_client(), write).await {
                         Ok(Ok(())) => app.stats.delivered(Transport::Ws, n, bytes),
                         Ok(Err(_)) => break Next::Gone,
                         Err(_) => break Next::Close(close::TOO_SLOW, "too slow to keep up"),
@@ -181,7 +173,7 @@ fn error(message: &str) -> ServerMsg {
 async fn send(app: &AppState, socket: &mut WebSocket, msg: &ServerMsg) -> Next {
     let text = serde_json::to_string(msg).expect("a frame always serializes");
     app.stats.bytes(Transport::Ws, text.len() as u64);
-    match timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+    match timeout(app.config.slow_client(), socket.send(Message::Text(text.into()))).await {
         Ok(Ok(())) => Next::Continue,
         Ok(Err(_)) => Next::Gone,
         Err(_) => Next::Close(close::TOO_SLOW, "too slow to keep up"),

@@ -76,7 +76,7 @@ impl Server {
         }
         let res = req.send().await.unwrap();
         assert_eq!(res.status(), 200);
-        Sse { headers: res.headers().clone(), body: Box::pin(res.bytes_stream()), buf: String::new() }
+        Sse::from_response(res)
     }
 
     pub async fn ws(&self) -> Ws {
@@ -114,6 +114,10 @@ pub struct Sse {
 }
 
 impl Sse {
+    pub fn from_response(res: reqwest::Response) -> Self {
+        Sse { headers: res.headers().clone(), body: Box::pin(res.bytes_stream()), buf: String::new() }
+    }
+
     /// The next frame, or `None` when the stream ends.
     pub async fn frame(&mut self) -> Option<Frame> {
         loop {
