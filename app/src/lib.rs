@@ -27,6 +27,7 @@ use pushlab::Transport;
 
 use crate::components::compare::Comparison;
 use crate::components::figures::Figures;
+use crate::components::instructor::InstructorPanel;
 use crate::components::log::RequestLogView;
 use crate::components::saas::{ChatBox, Counter, Jobs, Notifications, Presence};
 use crate::components::server::ServerView;
@@ -103,7 +104,7 @@ fn Dashboard() -> impl IntoView {
                 <div class="col-wide">{view! { <RequestLogView/> }.into_any()}</div>
                 <div class="col-side">{view! { <ChatBox/> }.into_any()}</div>
                 <div class="col-wide">{view! { <Comparison/> }.into_any()}</div>
-                <div class="col-side">{view! { <ServerView/> }.into_any()}</div>
+                <div class="col-side stack">{view! { <ServerView/><InstructorPanel/> }.into_any()}</div>
             </div>
         </main>
     }

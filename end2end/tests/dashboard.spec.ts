@@ -130,3 +130,31 @@ test("a phone-sized screen shows the dashboard without sideways scrolling", asyn
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: "screenshots/phone.png", fullPage: false });
 });
+
+test("the instructor panel unlocks with the token and drives the server", async ({ browser, page }) => {
+  await openDashboard(page, "?transport=sse");
+  await page.getByTestId("token").fill("wrong");
+  await page.getByTestId("unlock").click();
+  await expect(page.getByTestId("instructor-feedback")).toContainText("wrong instructor token");
+  await page.getByTestId("token").fill("e2e-token");
+  await page.getByTestId("unlock").click();
+  await expect(page.getByTestId("instructor-feedback")).toHaveText("unlocked");
+  await page.getByTestId("rate").fill("5000");
+  await page.getByTestId("set-rate").click();
+  await expect(page.getByTestId("instructor-feedback")).toContainText("per_s must be 0.1–1000");
+  await page.getByTestId("rate").fill("40");
+  await page.getByTestId("set-rate").click();
+  await expect(page.getByTestId("instructor-feedback")).toContainText("rate 40 events/s");
+
+  // A participant on WebSocket watches their client come back after a drop.
+  const participant = await browser.newPage();
+  await openDashboard(participant, "?transport=ws");
+  await expect(participant.getByTestId("status")).toHaveText("open");
+  await page.getByTestId("drop-ws").click();
+  await expect.poll(() => number(participant, "fig-reconnects")).toBe(1);
+  await expect(participant.getByTestId("status")).toHaveText("open");
+  await expect(participant.getByTestId("request-log")).toContainText("dropped by the instructor");
+  await expect(participant.getByTestId("gaps")).toHaveText("0");
+  await expect(participant.getByTestId("duplicates")).toHaveText("0");
+  await page.screenshot({ path: "screenshots/instructor.png", fullPage: true });
+});

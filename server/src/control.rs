@@ -112,6 +112,12 @@ pub fn random_token() -> String {
     rand::rng().sample_iter(rand::distr::Alphanumeric).take(20).map(char::from).collect()
 }
 
+/// `GET /api/control`: the settings, for the instructor's panel to check its token.
+pub async fn current(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Settings>, ApiError> {
+    app.control.check_token(&headers)?;
+    Ok(Json(app.control.settings()))
+}
+
 pub async fn handle(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -85,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/messages", post(messages::post))
         .route("/time", get(time))
         .route("/stats", get(server_stats))
-        .route("/control", post(control::handle))
+        .route("/control", post(control::handle).get(control::current))
         .fallback(error::not_found);
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();

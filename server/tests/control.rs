@@ -42,6 +42,11 @@ async fn control_needs_the_token_and_checks_ranges() {
     );
     let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
     assert_eq!(stats["settings"]["rate_per_s"], 50.0);
+    // The panel checks its token with a GET, which changes nothing.
+    assert_eq!(s.http.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(s.http.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 403);
+    let res = s.http.get(&url).bearer_auth("test-token").send().await.unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["rate_per_s"], 50.0);
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ pub fn RequestLogView() -> impl IntoView {
                                 <td class="mono">{format::clock(e.at_ms)}</td>
                                 <td>{e.transport.as_str()}</td>
                                 <td>{e.kind.label()}</td>
-                                <td class="mono">{e.status.map_or("…".into(), |s| s.to_string())}</td>
+                                <td class="mono">{e.status.map_or_else(|| if e.kind == LogKind::LongPollHeld { "…".into() } else { String::new() }, |s| s.to_string())}</td>
                                 <td class="num mono">{e.bytes.map_or(String::new(), format::bytes)}</td>
                                 <td class="num mono">{e.duration_ms.map_or(String::new(), format::ms)}</td>
                                 <td class="note-cell">{e.note}</td>

@@ -4,6 +4,7 @@ pub mod chart;
 pub mod compare;
 pub mod figures;
 pub mod format;
+pub mod instructor;
 pub mod log;
 pub mod saas;
 pub mod server;

@@ -24,7 +24,7 @@ pub fn ServerView() -> impl IntoView {
                 <div><dt>"history"</dt><dd>{stat(|s| format!("{} / {}", s.history_len, s.history_capacity))}</dd></div>
             </dl>
             <div class="table-wrap"><table class="mini">
-                <thead><tr><th>"transport"</th><th class="num">"open"</th><th class="num">"requests"</th><th class="num">"events sent"</th><th class="num">"bytes sent"</th></tr></thead>
+                <thead><tr><th>"transport"</th><th class="num">"open"</th><th class="num">"requests"</th><th class="num">"events"</th><th class="num">"bytes"</th></tr></thead>
                 <tbody>
                     {Transport::ALL.into_iter().map(|t| {
                         let c = move |f: fn(&pushlab::TransportCounters) -> String| move || lab.server.with(|s| s.as_ref().map_or("—".into(), |s| f(s.transports.get(t))));

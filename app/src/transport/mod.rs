@@ -66,6 +66,9 @@ pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {
     }
 }
 
+/// A browser event handler kept alive as long as its connection.
+pub type Handler<E> = wasm_bindgen::closure::Closure<dyn FnMut(E)>;
+
 /// Shared by the async loops: cleared when their handle is dropped.
 #[derive(Clone, Default)]
 pub struct Alive(Rc<Cell<bool>>);

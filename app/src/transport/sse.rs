@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use super::{after, now_ms, parse_envelope, random};
+use super::{Handler, after, now_ms, parse_envelope, random};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
 use crate::model::backoff::backoff_ms;
@@ -28,9 +28,9 @@ struct Conn {
     reconnecting: Cell<bool>,
     failures: Cell<u32>,
     source: RefCell<Option<EventSource>>,
-    listeners: RefCell<Vec<Closure<dyn FnMut(MessageEvent)>>>,
-    on_open: RefCell<Option<Closure<dyn FnMut(web_sys::Event)>>>,
-    on_error: RefCell<Option<Closure<dyn FnMut(web_sys::Event)>>>,
+    listeners: RefCell<Vec<Handler<MessageEvent>>>,
+    on_open: RefCell<Option<Handler<web_sys::Event>>>,
+    on_error: RefCell<Option<Handler<web_sys::Event>>>,
     retry: RefCell<Option<Timeout>>,
 }
 

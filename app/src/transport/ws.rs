@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::{now_ms, random};
+use super::{Handler, now_ms, random};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
 use crate::model::backoff::backoff_ms;
@@ -37,7 +37,12 @@ pub fn send_chat(text: &str, from: Option<String>) -> bool {
 
 pub struct WsClient(Rc<Conn>);
 
-type Handler<E> = Closure<dyn FnMut(E)>;
+/// The socket's handlers, dropped with it.
+struct Handlers {
+    _open: Handler<web_sys::Event>,
+    _message: Handler<MessageEvent>,
+    _close: Handler<CloseEvent>,
+}
 
 struct Conn {
     lab: Lab,
@@ -45,7 +50,7 @@ struct Conn {
     reconnecting: Cell<bool>,
     failures: Cell<u32>,
     socket: RefCell<Option<WebSocket>>,
-    handlers: RefCell<Option<(Handler<web_sys::Event>, Handler<MessageEvent>, Handler<CloseEvent>)>>,
+    handlers: RefCell<Option<Handlers>>,
     ping: RefCell<Option<Interval>>,
     retry: RefCell<Option<Timeout>>,
 }
@@ -173,7 +178,7 @@ impl Conn {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        *this.handlers.borrow_mut() = Some((on_open, on_message, on_close));
+        *this.handlers.borrow_mut() = Some(Handlers { _open: on_open, _message: on_message, _close: on_close });
         *this.socket.borrow_mut() = Some(ws);
     }
 }
