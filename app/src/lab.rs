@@ -74,6 +74,16 @@ impl Lab {
         }
     }
 
+    /// Shows the events the server rendered the page with, and resumes after them.
+    pub fn start_from(&self, initial: &[Envelope]) {
+        for env in initial {
+            self.feed.update(|f| {
+                f.accept(env.seq, &env.id);
+            });
+            self.saas.update(|s| s.apply(env));
+        }
+    }
+
     pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {
         self.metrics.update(|m| {
             let m = m.get_mut(t);

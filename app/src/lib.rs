@@ -23,7 +23,7 @@ use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_query_map;
-use pushlab::Transport;
+use pushlab::{Envelope, Transport};
 
 use crate::components::compare::Comparison;
 use crate::components::figures::Figures;
@@ -34,6 +34,26 @@ use crate::components::server::ServerView;
 use crate::components::switch::TransportSwitch;
 use crate::components::teach::TeachingPanel;
 use crate::lab::{DEFAULT_INTERVAL_S, Lab};
+
+/// The newest events, given by the server to the first render so the page is
+/// never blank; embedded in the page so hydration starts from the same state.
+#[derive(Clone, Debug, Default)]
+pub struct InitialEvents(pub Vec<Envelope>);
+
+const INITIAL_ID: &str = "pushlab-initial";
+
+fn initial_events() -> Vec<Envelope> {
+    #[cfg(feature = "ssr")]
+    return use_context::<InitialEvents>().map(|i| i.0).unwrap_or_default();
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    return document()
+        .get_element_by_id(INITIAL_ID)
+        .and_then(|e| e.text_content())
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    Vec::new()
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -80,10 +100,15 @@ fn from_query() -> (Transport, u32) {
 fn Dashboard() -> impl IntoView {
     let (transport, interval) = from_query();
     let lab = Lab::new(transport, interval);
+    let initial = initial_events();
+    lab.start_from(&initial);
+    // `<` escaped so no event text can close the script element.
+    let initial_json = serde_json::to_string(&initial).unwrap_or_default().replace('<', "\\u003c");
     provide_context(lab);
     #[cfg(feature = "hydrate")]
     run_in_browser(lab);
     view! {
+        <script type="application/json" id=INITIAL_ID inner_html=initial_json></script>
         <main class="page">
             <header class="top">
                 <div class="brand">

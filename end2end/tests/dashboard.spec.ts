@@ -16,6 +16,16 @@ test("the page is never blank and fills in from the stream", async ({ page }) =>
   expect(errors).toEqual([]);
 });
 
+test("the server renders the current state before any script runs", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  await expect(page.getByTestId("active-users")).not.toHaveText("—");
+  await expect(page.getByTestId("jobs").locator("li").first()).toBeVisible();
+  await expect(page.getByTestId("notifications").locator("li").first()).toBeVisible();
+  await context.close();
+});
+
 test("SSE makes one connection and its counters move", async ({ page }) => {
   await openDashboard(page, "?transport=sse");
   await expect(page.getByTestId("status")).toHaveText("open");

@@ -170,6 +170,13 @@ impl Hub {
         self.inner.head.subscribe()
     }
 
+    /// The newest `n` events, decoded (for the first render of the page).
+    pub fn recent(&self, n: usize) -> Vec<Envelope> {
+        let ring = self.ring();
+        let skip = ring.events.len().saturating_sub(n);
+        ring.events.iter().skip(skip).filter_map(|e| serde_json::from_str(e.envelope.get()).ok()).collect()
+    }
+
     /// Resolves a client's cursor (`None` or empty: a new client).
     pub fn resume(&self, after: Option<&str>) -> Result<Start, CursorError> {
         let ring = self.ring();
@@ -325,6 +332,14 @@ mod tests {
             Read::Expired(s) => assert_eq!(s.after, 130),
             Read::Events(_) => panic!("expected expiry"),
         }
+    }
+
+    #[test]
+    fn recent_decodes_the_newest_events() {
+        let hub = hub_with(30, 100);
+        let recent = hub.recent(20);
+        assert_eq!(recent.iter().map(|e| e.seq).collect::<Vec<_>>(), (11..=30).collect::<Vec<_>>());
+        assert_eq!(hub_with(3, 100).recent(20).len(), 3);
     }
 
     #[test]

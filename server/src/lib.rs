@@ -39,6 +39,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::DefaultKeyedRateLimiter;
 use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use pushlab::{ServerStats, TimeResponse};
 use tokio::net::TcpListener;
@@ -92,7 +93,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/metrics", get(metrics::handle))
-        .leptos_routes(&state, routes, move || shell(leptos.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let hub = state.hub.clone();
+                move || provide_context(app::InitialEvents(hub.recent(pushlab::INITIAL_EVENTS as usize)))
+            },
+            move || shell(leptos.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

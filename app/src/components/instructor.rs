@@ -75,7 +75,7 @@ pub fn InstructorPanel() -> impl IntoView {
                 when=move || unlocked.get()
                 fallback=move || view! {
                     <form class="row" on:submit=unlock>
-                        <input type="password" placeholder="token from the server's log" aria-label="Instructor token"
+                        <input type="password" autocomplete="off" placeholder="token from the server's log" aria-label="Instructor token"
                             data-testid="token" bind:value=token/>
                         <button type="submit" data-testid="unlock">"Unlock"</button>
                     </form>
