@@ -74,6 +74,10 @@ mod tests {
             assert_eq!(serde_json::to_value(&msg).unwrap(), value);
         }
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"shout"}"#).is_err());
+        // Found by the fuzzer: a nonce is echoed unchanged, floats included (float_roundtrip).
+        let text = r#"{"type":"ping","nonce":{"n":[0,2,5.4444444444444454e+91,null]}}"#;
+        let msg: ClientMsg = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_string(&msg).unwrap(), text);
         assert!(serde_json::from_str::<ClientMsg>(r#"{"text":"no tag"}"#).is_err());
     }
 

@@ -104,6 +104,10 @@ async fn websocket_sends_nothing_before_resume() {
         Ok(ServerMsg::Pong { nonce: serde_json::json!({"t": 1}) }),
         "the pong is the first frame"
     );
+    // Echoed unchanged, even a float that a lossy parser would round (found by the fuzzer).
+    let nonce: serde_json::Value = serde_json::from_str("[5.4444444444444454e+91, \"x\", null]").unwrap();
+    ws.send(&ClientMsg::Ping { nonce: nonce.clone() }).await;
+    assert_eq!(ws.next().await, Ok(ServerMsg::Pong { nonce }));
     ws.send(&ClientMsg::Resume { after: None }).await;
     assert_eq!(env_seqs(&ws.events(3).await), [1, 2, 3]);
 }
