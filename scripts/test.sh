@@ -12,7 +12,7 @@ say "cargo fmt --check"
 cargo fmt --all --check
 
 say "clippy (native, then the browser side for wasm32)"
-cargo clippy -p pushlab -p pushlab-server --all-targets -- -D warnings
+cargo clippy -p pushlab -p pushlab-server -p pushlab-bench --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p pushlab -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
@@ -20,6 +20,7 @@ say "unit and integration tests"
 cargo test -p pushlab
 cargo test -p app --features ssr
 cargo test -p pushlab-server
+cargo test -p pushlab-bench
 
 say "release build (what users run, and what the browser tests drive)"
 cargo leptos build --release

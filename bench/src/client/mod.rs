@@ -1,0 +1,107 @@
+//! The four clients, one module each. Each runs until told to stop (or until
+//! it has seen its share of events), reconnecting and resuming from its cursor
+//! after a failure, and fills in its [`Tally`].
+
+pub mod long_poll;
+pub mod poll;
+pub mod sse;
+pub mod ws;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pushlab::{Cursor, Envelope, PollResponse, Transport};
+use tokio_util::sync::CancellationToken;
+
+use crate::LoadError;
+use crate::tally::Tally;
+
+/// Pause before reconnecting after a failure.
+pub const RETRY: Duration = Duration::from_millis(250);
+
+/// What every client shares.
+pub struct Ctx {
+    /// host:port of the server.
+    pub host: String,
+    /// Server clock minus local clock, µs (0 on one machine).
+    pub offset_us: i64,
+    pub stop: CancellationToken,
+    /// Stop after this many events per client.
+    pub max_events: Option<u64>,
+    /// Events seen by all clients so far (the progress line).
+    pub progress: Arc<AtomicU64>,
+    pub poll_interval: Duration,
+    pub long_poll_timeout_ms: u64,
+}
+
+impl Ctx {
+    pub fn latency_us(&self, sent_at_us: i64) -> i64 {
+        now_us() + self.offset_us - sent_at_us
+    }
+
+    pub fn done(&self, t: &Tally) -> bool {
+        self.stop.is_cancelled() || self.max_events.is_some_and(|m| t.events >= m)
+    }
+
+    pub fn on_event(&self, t: &mut Tally, env: &Envelope) {
+        let before = t.events;
+        t.event(&env.id, env.seq, env.sent_at_us, self.latency_us(env.sent_at_us));
+        self.progress.fetch_add(t.events - before, Relaxed);
+    }
+
+    /// Applies a polling answer: a reset first, then the events.
+    pub fn on_poll(&self, t: &mut Tally, body: &PollResponse) {
+        if body.reset {
+            let cursor = match body.events.first().and_then(|e| Cursor::from_str_opt(&e.id)) {
+                Some(c) => Cursor::new(c.epoch, c.seq.saturating_sub(1)).to_string(),
+                None => body.cursor.clone(),
+            };
+            t.reset(&cursor);
+        }
+        if body.events.is_empty() {
+            t.empty += 1;
+            t.cursor = Some(body.cursor.clone());
+        }
+        for env in &body.events {
+            self.on_event(t, env);
+        }
+    }
+}
+
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Runs one client of transport `t` to the end; its bytes read are counted in `read`.
+pub async fn run(transport: Transport, ctx: &Ctx, read: Arc<AtomicU64>) -> Tally {
+    let mut t = Tally::default();
+    t.since_us = now_us() + ctx.offset_us;
+    let res = match transport {
+        Transport::Poll => poll::run(ctx, &mut t, read.clone()).await,
+        Transport::LongPoll => long_poll::run(ctx, &mut t, read.clone()).await,
+        Transport::Sse => sse::run(ctx, &mut t, read.clone()).await,
+        Transport::Ws => ws::run(ctx, &mut t, read.clone()).await,
+    };
+    if let Err(e) = res {
+        t.error = Some(e.to_string());
+    }
+    t.bytes_read = read.load(Relaxed);
+    t
+}
+
+/// After a failure: give up if the client never connected, else wait and retry.
+pub async fn retry(ctx: &Ctx, t: &mut Tally, err: LoadError) -> Result<(), LoadError> {
+    if !t.connected {
+        return Err(err);
+    }
+    t.reconnects += 1;
+    tokio::select! {
+        _ = tokio::time::sleep(RETRY) => Ok(()),
+        _ = ctx.stop.cancelled() => Ok(()),
+    }
+}
+
+pub fn after(t: &Tally) -> &str {
+    t.cursor.as_deref().unwrap_or("")
+}

@@ -1,0 +1,52 @@
+//! Short polling: `GET /api/poll` every interval (at once while `more`).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use pushlab::PollResponse;
+
+use super::{Ctx, after, retry};
+use crate::LoadError;
+use crate::http::{self, Conn};
+use crate::tally::Tally;
+
+pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    let mut conn: Option<Conn> = None;
+    while !ctx.done(t) {
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match http::connect(&ctx.host, read.clone()).await {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    retry(ctx, t, e).await?;
+                    continue;
+                }
+            },
+        };
+        t.requests += 1;
+        let more = match c.get_body(&format!("/api/poll?after={}", after(t))).await {
+            Ok((200, body)) => {
+                t.connected = true;
+                let body: PollResponse =
+                    serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("poll answer: {e}")))?;
+                ctx.on_poll(t, &body);
+                body.more
+            }
+            Ok((status, body)) => {
+                return Err(LoadError::Protocol(format!("poll: HTTP {status}: {}", String::from_utf8_lossy(&body))));
+            }
+            Err(e) => {
+                conn = None;
+                retry(ctx, t, e).await?;
+                continue;
+            }
+        };
+        if !more {
+            tokio::select! {
+                _ = tokio::time::sleep(ctx.poll_interval) => {}
+                _ = ctx.stop.cancelled() => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! WebSocket: one socket, `resume` from the cursor, then frames until stopped;
+//! after a close, reconnect and resume.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use futures_util::{SinkExt, StreamExt};
+use pushlab::{ClientMsg, ServerMsg};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Ctx, retry};
+use crate::LoadError;
+use crate::counting::Counting;
+use crate::tally::Tally;
+
+pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    while !ctx.done(t) {
+        match socket_once(ctx, t, read.clone()).await {
+            Err(e) => retry(ctx, t, e).await?,
+            Ok(()) if !ctx.done(t) => t.reconnects += 1,
+            Ok(()) => {}
+        }
+    }
+    Ok(())
+}
+
+async fn socket_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    let tcp =
+        TcpStream::connect(&ctx.host).await.map_err(|source| LoadError::Connect { addr: ctx.host.clone(), source })?;
+    let _ = tcp.set_nodelay(true);
+    let url = format!("ws://{}/api/ws", ctx.host);
+    t.requests += 1;
+    let (mut ws, _) = tokio_tungstenite::client_async(url, Counting::new(tcp, read))
+        .await
+        .map_err(|e| LoadError::Ws(e.to_string()))?;
+    t.connected = true;
+    let resume = serde_json::to_string(&ClientMsg::Resume { after: t.cursor.clone() }).expect("resume serializes");
+    ws.send(Message::text(resume)).await.map_err(|e| LoadError::Ws(e.to_string()))?;
+    loop {
+        let msg = tokio::select! {
+            m = ws.next() => m,
+            _ = ctx.stop.cancelled() => {
+                let _ = ws.close(None).await;
+                return Ok(());
+            }
+        };
+        match msg {
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                Ok(ServerMsg::Event(env)) => ctx.on_event(t, &env),
+                Ok(ServerMsg::Reset(notice)) => t.reset(&notice.cursor),
+                Ok(ServerMsg::Error { message }) => {
+                    return Err(LoadError::Protocol(format!("ws error frame: {message}")));
+                }
+                Ok(ServerMsg::Pong { .. }) => {}
+                Err(e) => return Err(LoadError::Protocol(format!("ws frame: {e}"))),
+            },
+            Some(Ok(Message::Close(_))) | None => return Ok(()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(LoadError::Ws(e.to_string())),
+        }
+        if ctx.done(t) {
+            let _ = ws.close(None).await;
+            return Ok(());
+        }
+    }
+}

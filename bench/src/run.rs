@@ -1,0 +1,119 @@
+//! One run: N clients of one transport, a progress line, the report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use pushlab::{TimeResponse, Transport};
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{self, Ctx, now_us};
+use crate::report::Report;
+use crate::{LoadError, http, procfs};
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// http://host:port of the server.
+    pub url: String,
+    pub transport: Transport,
+    pub clients: u32,
+    pub duration: Duration,
+    /// Stop each client after this many events.
+    pub events: Option<u64>,
+    pub poll_interval: Duration,
+    pub long_poll_timeout_ms: u64,
+    pub server_pid: Option<u32>,
+    /// Print a progress line to stderr every second.
+    pub progress: bool,
+}
+
+pub fn host_of(url: &str) -> Result<String, LoadError> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| LoadError::BadUrl(url.to_owned()))?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains('/') || !host.contains(':') {
+        return Err(LoadError::BadUrl(url.to_owned()));
+    }
+    Ok(host.to_owned())
+}
+
+/// Server clock minus local clock, from the best of five `/api/time` round trips.
+pub async fn clock_offset(host: &str) -> Result<i64, LoadError> {
+    let mut conn = http::connect(host, Arc::default()).await?;
+    let mut best: Option<(i64, i64)> = None;
+    for _ in 0..5 {
+        let t0 = now_us();
+        let (status, body) = conn.get_body("/api/time").await?;
+        let t1 = now_us();
+        if status != 200 {
+            return Err(LoadError::Protocol(format!("/api/time: HTTP {status}")));
+        }
+        let time: TimeResponse =
+            serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/time: {e}")))?;
+        let rtt = t1 - t0;
+        if best.is_none_or(|(r, _)| rtt < r) {
+            best = Some((rtt, time.now_us - (t0 + t1) / 2));
+        }
+    }
+    Ok(best.map_or(0, |(_, offset)| offset))
+}
+
+pub async fn run(opts: Options) -> Result<Report, LoadError> {
+    let host = host_of(&opts.url)?;
+    let offset_us = clock_offset(&host).await?;
+    let ctx = Arc::new(Ctx {
+        host,
+        offset_us,
+        stop: CancellationToken::new(),
+        max_events: opts.events,
+        progress: Arc::new(AtomicU64::new(0)),
+        poll_interval: opts.poll_interval,
+        long_poll_timeout_ms: opts.long_poll_timeout_ms,
+    });
+    let before = opts.server_pid.and_then(procfs::sample);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..opts.clients)
+        .map(|_| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { client::run(opts.transport, &ctx, Arc::default()).await })
+        })
+        .collect();
+    let deadline = started + opts.duration;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    while Instant::now() < deadline && !tasks.iter().all(|t| t.is_finished()) {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+        }
+        if opts.progress {
+            let secs = started.elapsed().as_secs_f64();
+            let events = ctx.progress.load(Relaxed);
+            eprint!("\r  {:>5.1} s  {} events ({:.0}/s)   ", secs, events, events as f64 / secs.max(0.001));
+        }
+    }
+    ctx.stop.cancel();
+    let duration_s = started.elapsed().as_secs_f64();
+    let mut tallies = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        tallies.push(t.await.unwrap_or_default());
+    }
+    if opts.progress {
+        eprintln!();
+    }
+    let after = opts.server_pid.and_then(procfs::sample);
+    Ok(Report::new(&opts.url, opts.transport, &tallies, duration_s, before.zip(after)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked() {
+        assert_eq!(host_of("http://127.0.0.1:3000").unwrap(), "127.0.0.1:3000");
+        assert_eq!(host_of("http://lab.local:80/").unwrap(), "lab.local:80");
+        for bad in ["127.0.0.1:3000", "https://x:1", "http://", "http://x", "http://x:1/api"] {
+            assert!(host_of(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! A short run of each transport against a real pushlab server on port 0:
+//! every client connects, events flow, no gap, no duplicate, every figure filled.
+//! No timing thresholds: CI shares two cores.
+
+use std::time::Duration;
+
+use clap::Parser;
+use pushlab::Transport;
+use pushlab_bench::run::{Options, run};
+use pushlab_server::{Config, start};
+use tokio_util::sync::CancellationToken;
+
+async fn server(rate: &str) -> pushlab_server::Running {
+    let config = Config::try_parse_from(["pushlab", "--addr", "127.0.0.1:0", "--rate", rate, "--token", "t"]).unwrap();
+    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
+    leptos.output_name = "pushlab".into();
+    start(config, listener, leptos, CancellationToken::new()).unwrap()
+}
+
+fn options(url: String, transport: Transport) -> Options {
+    Options {
+        url,
+        transport,
+        clients: 5,
+        duration: Duration::from_secs(2),
+        events: None,
+        poll_interval: Duration::from_millis(200),
+        long_poll_timeout_ms: 1000,
+        server_pid: Some(std::process::id()),
+        progress: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_delivers_everything_once() {
+    let s = server("100").await;
+    for transport in Transport::ALL {
+        let report = run(options(format!("http://{}", s.addr), transport)).await.unwrap();
+        println!("{}", report.table());
+        assert_eq!((report.connected, report.failed), (5, 0), "{transport}: {:?}", report.first_error);
+        assert!(report.events >= 5 * 20, "{transport}: {} events", report.events);
+        assert_eq!((report.gaps, report.duplicates), (0, 0), "{transport}");
+        assert!(report.latency_ms.is_some(), "{transport}");
+        assert!(report.requests_per_event.is_some() && report.bytes_per_event.is_some(), "{transport}");
+        assert!(report.bytes_per_event.unwrap() > 50.0, "{transport}: raw bytes include the payload");
+        let server = report.server.expect("server figures");
+        assert!(server.rss_end_kib > 0 && server.cpu_s_per_million.is_some(), "{transport}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["transport"], transport.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_refusing_target_is_a_clear_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = run(options(format!("http://{addr}"), Transport::Ws)).await.unwrap_err();
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+    let err = run(options("nope".into(), Transport::Ws)).await.unwrap_err();
+    assert!(err.to_string().contains("bad URL"), "{err}");
+}
