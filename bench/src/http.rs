@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
@@ -15,7 +15,7 @@ use crate::LoadError;
 use crate::counting::Counting;
 
 pub struct Conn {
-    sender: SendRequest<Empty<Bytes>>,
+    sender: SendRequest<Full<Bytes>>,
     host: String,
 }
 
@@ -31,12 +31,35 @@ pub async fn connect(host: &str, read: Arc<AtomicU64>) -> Result<Conn, LoadError
 
 impl Conn {
     pub async fn get(&mut self, path: &str) -> Result<Response<Incoming>, LoadError> {
+        let req = Request::get(path).header(hyper::header::HOST, &self.host).body(Full::default());
+        self.send(req).await
+    }
+
+    async fn send(
+        &mut self,
+        req: Result<Request<Full<Bytes>>, hyper::http::Error>,
+    ) -> Result<Response<Incoming>, LoadError> {
+        let req = req.map_err(|e| LoadError::Http(e.to_string()))?;
         self.sender.ready().await.map_err(|e| LoadError::Http(e.to_string()))?;
-        let req = Request::get(path)
-            .header(hyper::header::HOST, &self.host)
-            .body(Empty::new())
-            .map_err(|e| LoadError::Http(e.to_string()))?;
         self.sender.send_request(req).await.map_err(|e| LoadError::Http(e.to_string()))
+    }
+
+    /// `POST /api/control` with the instructor token.
+    pub async fn control(&mut self, token: &str, action: &pushlab::ControlAction) -> Result<(), LoadError> {
+        let body = serde_json::to_vec(action).expect("an action serializes");
+        let req = Request::post("/api/control")
+            .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)));
+        let res = self.send(req).await?;
+        let status = res.status();
+        let text = res.into_body().collect().await.map_err(|e| LoadError::Http(e.to_string()))?.to_bytes();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(LoadError::Protocol(format!("control {action:?}: HTTP {status}: {}", String::from_utf8_lossy(&text))))
+        }
     }
 
     pub async fn get_body(&mut self, path: &str) -> Result<(u16, Bytes), LoadError> {

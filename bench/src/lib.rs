@@ -10,6 +10,7 @@
 //! - [`report`]: the table and the JSON.
 //! - [`procfs`]: the server's RSS and CPU time, sampled from /proc.
 //! - [`run`]: starts the clients, shows progress, stops them, collects the figures.
+//! - [`scenario`]: the named scenarios, each a table.
 
 pub mod client;
 pub mod counting;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod procfs;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub mod tally;
 
 /// What can stop a run: said clearly, never a panic.

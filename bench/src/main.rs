@@ -3,18 +3,29 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use pushlab::Transport;
 use pushlab_bench::run::{Options, run};
+use pushlab_bench::scenario::{self, NAMES, Setup};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "pushlab-load",
-    version,
-    about = "Drive N clients of one transport against a pushlab server and print what it cost."
-)]
+#[command(name = "pushlab-load", version, about = "Load for pushlab-speaking servers: what each transport costs.")]
 struct Cli {
-    /// The server, http://host:port (only ever loopback in our own runs).
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Drive N clients of one transport and print what it cost.
+    Run(RunArgs),
+    /// A named scenario (idle, fan-out, latency, wire-cost, slow-consumer, reconnect-storm).
+    Scenario(ScenarioArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The server, http://host:port (only ever one you run).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
     /// poll, long-poll, sse or ws.
@@ -42,32 +53,75 @@ struct Cli {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+struct ScenarioArgs {
+    /// Which scenario.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(NAMES))]
+    name: String,
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// The server's instructor token (scenarios set the rate and drop connections).
+    #[arg(long, env = "PUSHLAB_TOKEN")]
+    token: String,
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// A few seconds with a few clients (the CI smoke run).
+    #[arg(long)]
+    quick: bool,
+    #[arg(long)]
+    json: bool,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if !(cli.duration.is_finite() && cli.duration > 0.0) {
+    match Cli::parse().cmd {
+        Cmd::Run(a) => run_cmd(a).await,
+        Cmd::Scenario(a) => scenario_cmd(a).await,
+    }
+}
+
+async fn run_cmd(a: RunArgs) -> ExitCode {
+    if !(a.duration.is_finite() && a.duration > 0.0) {
         eprintln!("pushlab-load: --duration must be a positive number of seconds");
         return ExitCode::FAILURE;
     }
     let opts = Options {
-        url: cli.url,
-        transport: cli.transport,
-        clients: cli.clients,
-        duration: Duration::from_secs_f64(cli.duration),
-        events: cli.events,
-        poll_interval: Duration::from_millis(cli.poll_interval_ms),
-        long_poll_timeout_ms: cli.long_poll_timeout_ms,
-        server_pid: cli.server_pid,
-        progress: !cli.json,
+        url: a.url,
+        transport: a.transport,
+        clients: a.clients,
+        duration: Duration::from_secs_f64(a.duration),
+        events: a.events,
+        poll_interval: Duration::from_millis(a.poll_interval_ms),
+        long_poll_timeout_ms: a.long_poll_timeout_ms,
+        server_pid: a.server_pid,
+        progress: !a.json,
     };
     match run(opts).await {
-        Ok(report) if cli.json => {
+        Ok(report) if a.json => {
             println!("{}", serde_json::to_string_pretty(&report).expect("a report serializes"));
             ExitCode::SUCCESS
         }
         Ok(report) => {
             println!("pushlab-load: {} × {} clients against {}", report.transport, report.clients, report.url);
             print!("{}", report.table());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pushlab-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn scenario_cmd(a: ScenarioArgs) -> ExitCode {
+    let setup = Setup { url: a.url, token: a.token, server_pid: a.server_pid, quick: a.quick };
+    match scenario::run_scenario(&a.name, &setup).await {
+        Ok(outcome) if a.json => {
+            println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serializes"));
+            ExitCode::SUCCESS
+        }
+        Ok(outcome) => {
+            print!("{}", scenario::table(&outcome));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -15,6 +15,8 @@ pub struct Report {
     pub clients: u32,
     pub connected: u32,
     pub failed: u32,
+    /// Clients that received at least one event published after they started.
+    pub clients_live: u32,
     /// The first failure, when some clients could not run.
     pub first_error: Option<String>,
     pub duration_s: f64,
@@ -76,6 +78,7 @@ impl Report {
             clients: tallies.len() as u32,
             connected,
             failed: tallies.len() as u32 - connected,
+            clients_live: tallies.iter().filter(|t| !t.latency_us.is_empty()).count() as u32,
             first_error: tallies.iter().find_map(|t| t.error.clone()),
             duration_s,
             events: sum.events,

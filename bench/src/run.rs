@@ -58,9 +58,15 @@ pub async fn clock_offset(host: &str) -> Result<i64, LoadError> {
 }
 
 pub async fn run(opts: Options) -> Result<Report, LoadError> {
+    let ctx = Arc::new(context(&opts).await?);
+    run_with(opts, ctx).await
+}
+
+/// What the clients of a run share; a scenario keeps a handle to steer it.
+pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
     let host = host_of(&opts.url)?;
     let offset_us = clock_offset(&host).await?;
-    let ctx = Arc::new(Ctx {
+    Ok(Ctx {
         host,
         offset_us,
         stop: CancellationToken::new(),
@@ -68,7 +74,12 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
         progress: Arc::new(AtomicU64::new(0)),
         poll_interval: opts.poll_interval,
         long_poll_timeout_ms: opts.long_poll_timeout_ms,
-    });
+        catch_up_seq: AtomicU64::new(0),
+        caught_up: AtomicU64::new(0),
+    })
+}
+
+pub async fn run_with(opts: Options, ctx: Arc<Ctx>) -> Result<Report, LoadError> {
     let before = opts.server_pid.and_then(procfs::sample);
     let started = Instant::now();
     let tasks: Vec<_> = (0..opts.clients)
@@ -91,6 +102,8 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
             eprint!("\r  {:>5.1} s  {} events ({:.0}/s)   ", secs, events, events as f64 / secs.max(0.001));
         }
     }
+    // Sampled while every client is still connected: what holding them costs.
+    let after = opts.server_pid.and_then(procfs::sample);
     ctx.stop.cancel();
     let duration_s = started.elapsed().as_secs_f64();
     let mut tallies = Vec::with_capacity(tasks.len());
@@ -100,7 +113,6 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
     if opts.progress {
         eprintln!();
     }
-    let after = opts.server_pid.and_then(procfs::sample);
     Ok(Report::new(&opts.url, opts.transport, &tallies, duration_s, before.zip(after)))
 }
 

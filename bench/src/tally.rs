@@ -21,6 +21,8 @@ pub struct Tally {
     pub cursor: Option<String>,
     /// Server time the client started: older events are catch-up, counted but not timed.
     pub since_us: i64,
+    /// The storm mark this client has passed (see `Ctx::catch_up_seq`).
+    pub caught_up_to: u64,
     last_seq: Option<u64>,
 }
 
@@ -40,6 +42,7 @@ impl Default for Tally {
             bytes_read: 0,
             cursor: None,
             since_us: 0,
+            caught_up_to: 0,
             last_seq: None,
         }
     }

@@ -61,3 +61,47 @@ async fn a_refusing_target_is_a_clear_error() {
     let err = run(options("nope".into(), Transport::Ws)).await.unwrap_err();
     assert!(err.to_string().contains("bad URL"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_fills_its_table_without_gaps() {
+    use pushlab_bench::scenario::{NAMES, Setup, run_scenario, table};
+    // Short slow-client timeout and history, so the slow consumer is cut within seconds.
+    let config = Config::try_parse_from([
+        "pushlab",
+        "--addr",
+        "127.0.0.1:0",
+        "--token",
+        "t",
+        "--history",
+        "3000",
+        "--slow-client-ms",
+        "500",
+    ])
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
+    leptos.output_name = "pushlab".into();
+    let s = start(config, listener, leptos, CancellationToken::new()).unwrap();
+    let setup = Setup {
+        url: format!("http://{}", s.addr),
+        token: "t".into(),
+        server_pid: Some(std::process::id()),
+        quick: true,
+    };
+    for name in NAMES {
+        let outcome = run_scenario(name, &setup).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        println!("{}", table(&outcome));
+        assert!(!outcome.rows.is_empty(), "{name}");
+        for row in &outcome.rows {
+            let r = &row.report;
+            assert_eq!(r.failed, 0, "{name} / {}: {:?}", row.label, r.first_error);
+            assert_eq!((r.gaps, r.duplicates), (0, 0), "{name} / {}", row.label);
+            assert!(
+                r.events > 0 && r.bytes_per_event.is_some() && r.requests_per_event.is_some(),
+                "{name} / {}",
+                row.label
+            );
+            assert!(row.extra.iter().all(|(_, v)| !v.is_empty()), "{name} / {}", row.label);
+        }
+    }
+}

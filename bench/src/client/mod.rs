@@ -5,6 +5,7 @@
 pub mod long_poll;
 pub mod poll;
 pub mod sse;
+pub mod stalled;
 pub mod ws;
 
 use std::sync::Arc;
@@ -33,6 +34,9 @@ pub struct Ctx {
     pub progress: Arc<AtomicU64>,
     pub poll_interval: Duration,
     pub long_poll_timeout_ms: u64,
+    /// Reconnect storms: a client counts itself in `caught_up` once it sees a seq past this.
+    pub catch_up_seq: AtomicU64,
+    pub caught_up: AtomicU64,
 }
 
 impl Ctx {
@@ -45,6 +49,11 @@ impl Ctx {
     }
 
     pub fn on_event(&self, t: &mut Tally, env: &Envelope) {
+        let mark = self.catch_up_seq.load(Relaxed);
+        if mark > 0 && env.seq > mark && t.caught_up_to < mark {
+            t.caught_up_to = mark;
+            self.caught_up.fetch_add(1, Relaxed);
+        }
         let before = t.events;
         t.event(&env.id, env.seq, env.sent_at_us, self.latency_us(env.sent_at_us));
         self.progress.fetch_add(t.events - before, Relaxed);

@@ -1,0 +1,301 @@
+//! Named scenarios (`pushlab-load scenario NAME`), each a table. They steer
+//! the server through the instructor API, so they need its token.
+//! `quick` is the CI smoke: small N, a few seconds, no timing thresholds.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use pushlab::{ControlAction, ServerStats, Transport};
+use serde::Serialize;
+
+use crate::report::Report;
+use crate::run::{Options, context, host_of, run, run_with};
+use crate::{LoadError, http, procfs};
+
+pub const NAMES: [&str; 6] = ["idle", "fan-out", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
+
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub url: String,
+    pub token: String,
+    pub server_pid: Option<u32>,
+    pub quick: bool,
+}
+
+/// One row of a scenario's table, with the run behind it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub label: String,
+    /// Scenario-specific figures, in table order.
+    pub extra: Vec<(String, String)>,
+    pub report: Report,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub scenario: String,
+    pub rows: Vec<Row>,
+}
+
+impl Setup {
+    fn secs(&self, quick: f64, full: f64) -> Duration {
+        Duration::from_secs_f64(if self.quick { quick } else { full })
+    }
+
+    fn n(&self, quick: u32, full: u32) -> u32 {
+        if self.quick { quick } else { full }
+    }
+
+    fn options(&self, transport: Transport, clients: u32, duration: Duration) -> Options {
+        Options {
+            url: self.url.clone(),
+            transport,
+            clients,
+            duration,
+            events: None,
+            poll_interval: Duration::from_secs(1),
+            long_poll_timeout_ms: 25_000,
+            server_pid: self.server_pid,
+            progress: false,
+        }
+    }
+
+    async fn control(&self, action: ControlAction) -> Result<(), LoadError> {
+        let mut conn = http::connect(&host_of(&self.url)?, Arc::default()).await?;
+        conn.control(&self.token, &action).await
+    }
+
+    async fn stats(&self) -> Result<ServerStats, LoadError> {
+        let mut conn = http::connect(&host_of(&self.url)?, Arc::default()).await?;
+        let (_, body) = conn.get_body("/api/stats").await?;
+        serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/stats: {e}")))
+    }
+}
+
+pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {
+    let rows = match name {
+        "idle" => idle(s).await?,
+        "fan-out" => fan_out(s).await?,
+        "latency" => latency(s).await?,
+        "wire-cost" => wire_cost(s).await?,
+        "slow-consumer" => slow_consumer(s).await?,
+        "reconnect-storm" => reconnect_storm(s).await?,
+        other => return Err(LoadError::Protocol(format!("no scenario {other:?}; try one of {NAMES:?}"))),
+    };
+    s.control(ControlAction::Resume).await?;
+    Ok(Outcome { scenario: name.to_owned(), rows })
+}
+
+fn row(label: impl Into<String>, report: Report, extra: &[(&str, String)]) -> Row {
+    Row { label: label.into(), extra: extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), report }
+}
+
+/// Holds N connections per transport at a slow rate; memory per connection, and every client still receives.
+async fn idle(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 0.1 }).await?;
+    let mut rows = Vec::new();
+    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll] {
+        let n = s.n(20, 2000);
+        let opts = s.options(t, n, s.secs(3.0, 15.0));
+        let ctx = Arc::new(context(&opts).await?);
+        let run = tokio::spawn(run_with(opts.clone(), ctx));
+        // Once everyone is connected, a few live events that every client must receive.
+        tokio::time::sleep(opts.duration.mul_f64(0.6)).await;
+        s.control(ControlAction::Burst { n: 3 }).await?;
+        let report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+        let per_conn =
+            report.server.map(|c| (c.rss_end_kib as f64 - c.rss_start_kib as f64) * 1024.0 / f64::from(n.max(1)));
+        let live = format!("{} / {}", report.clients_live, n);
+        rows.push(row(t.as_str(), report, &[("RSS per connection", fmt_bytes(per_conn)), ("clients receiving", live)]));
+    }
+    Ok(rows)
+}
+
+/// N subscribers while the server publishes fast: deliveries/s and CPU per million.
+async fn fan_out(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 1000.0 }).await?;
+    let mut rows = Vec::new();
+    for t in [Transport::Ws, Transport::Sse] {
+        let report = run(s.options(t, s.n(5, 200), s.secs(2.0, 10.0))).await?;
+        let cpu = report.server.and_then(|c| c.cpu_s_per_million).map_or("n/a".into(), |v| format!("{v:.2} s"));
+        rows.push(row(t.as_str(), report, &[("CPU per million deliveries", cpu)]));
+    }
+    Ok(rows)
+}
+
+/// 100 clients at 100 events/s, per transport.
+async fn latency(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 100.0 }).await?;
+    let mut rows = Vec::new();
+    for t in Transport::ALL {
+        let report = run(s.options(t, s.n(5, 100), s.secs(2.0, 10.0))).await?;
+        rows.push(row(t.as_str(), report, &[]));
+    }
+    Ok(rows)
+}
+
+/// Requests and bytes on the wire per delivered event, at 1, 10 and 100 events/s.
+async fn wire_cost(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    let mut rows = Vec::new();
+    for rate in [1.0, 10.0, 100.0] {
+        s.control(ControlAction::SetRate { per_s: rate }).await?;
+        let variants = [
+            (Transport::Poll, Some(1)),
+            (Transport::Poll, Some(2)),
+            (Transport::LongPoll, None),
+            (Transport::Sse, None),
+            (Transport::Ws, None),
+        ];
+        for (t, interval) in variants {
+            let mut opts = s.options(t, s.n(2, 10), s.secs(if rate < 10.0 { 3.0 } else { 2.0 }, 20.0));
+            if let Some(i) = interval {
+                opts.poll_interval = Duration::from_secs(i);
+            }
+            let label = match interval {
+                Some(i) => format!("{rate} ev/s · poll every {i} s"),
+                None => format!("{rate} ev/s · {t}"),
+            };
+            rows.push(row(label, run(opts).await?, &[]));
+        }
+    }
+    Ok(rows)
+}
+
+/// One client stops reading while the others receive fast: they keep their
+/// latency, the server's memory stays bounded, the slow one is cut off.
+async fn slow_consumer(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 1000.0 }).await?;
+    let others = s.n(5, 99);
+    let duration = s.secs(3.0, 20.0);
+    let baseline = run(s.options(Transport::Ws, others, duration)).await?;
+    let stalled = crate::client::stalled::open(&host_of(&s.url)?).await?;
+    let before = s.server_pid.and_then(procfs::sample);
+    let with_slow = run(s.options(Transport::Ws, others, duration)).await?;
+    let during = s.server_pid.and_then(procfs::sample);
+    let growth = before.zip(during).map(|(a, b)| (b.rss_kib as f64 - a.rss_kib as f64) * 1024.0);
+    // Overflow its socket buffers at once (~13 MB), then watch the server let it go.
+    let flooded = Instant::now();
+    s.control(ControlAction::Burst { n: 10_000 }).await?;
+    s.control(ControlAction::Burst { n: 10_000 }).await?;
+    let mut cut_after = None;
+    while flooded.elapsed() < Duration::from_secs(30) {
+        if s.stats().await?.transports.ws.open == 0 {
+            cut_after = Some(flooded.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let code = stalled.drain(Duration::from_secs(10)).await;
+    let cut = match (cut_after, code) {
+        (Some(after), Some(code)) if code > 0 => {
+            format!("yes, close {code} {:.1} s after the flood", after.as_secs_f64())
+        }
+        (Some(after), _) => format!("yes, socket closed {:.1} s after the flood", after.as_secs_f64()),
+        (None, _) => "no: still open 30 s after the flood".into(),
+    };
+    let p99 = |r: &Report| r.latency_ms.map_or("n/a".into(), |l| format!("{:.3} ms", l.p99));
+    Ok(vec![
+        row(
+            "ws, all reading",
+            baseline.clone(),
+            &[("others' p99", p99(&baseline)), ("slow one cut off", "—".into()), ("server RSS growth", "—".into())],
+        ),
+        row(
+            "ws, one stopped reading",
+            with_slow.clone(),
+            &[("others' p99", p99(&with_slow)), ("slow one cut off", cut), ("server RSS growth", fmt_bytes(growth))],
+        ),
+    ])
+}
+
+/// Drop every connection of a transport; time until all clients are back and caught up.
+async fn reconnect_storm(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 50.0 }).await?;
+    let mut rows = Vec::new();
+    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll] {
+        let n = s.n(10, 1000);
+        let opts = s.options(t, n, s.secs(4.0, 15.0));
+        let ctx = Arc::new(context(&opts).await?);
+        let run = tokio::spawn(run_with(opts.clone(), ctx.clone()));
+        tokio::time::sleep(opts.duration.mul_f64(0.3)).await;
+        let mark = s.stats().await?.head_seq;
+        ctx.catch_up_seq.store(mark, Relaxed);
+        let dropped = Instant::now();
+        s.control(ControlAction::Drop { transport: t }).await?;
+        let mut back = None;
+        while dropped.elapsed() < opts.duration.mul_f64(0.65) {
+            if ctx.caught_up.load(Relaxed) >= u64::from(n) {
+                back = Some(dropped.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+        let took = back.map_or(format!("{} / {n} back in time", ctx.caught_up.load(Relaxed)), |d| {
+            format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+        });
+        rows.push(row(t.as_str(), report, &[("all back and caught up", took)]));
+    }
+    Ok(rows)
+}
+
+fn fmt_bytes(v: Option<f64>) -> String {
+    match v {
+        None => "n/a".into(),
+        Some(b) if b.abs() < 10_000.0 => format!("{b:.0} B"),
+        Some(b) if b.abs() < 10_000_000.0 => format!("{:.1} KB", b / 1000.0),
+        Some(b) => format!("{:.1} MB", b / 1e6),
+    }
+}
+
+/// The scenario's table: the common figures, then its own.
+pub fn table(o: &Outcome) -> String {
+    let mut headers: Vec<String> =
+        ["run", "ok/failed", "events/s", "p50 ms", "p99 ms", "req/event", "bytes/event", "reconn", "gaps/dups"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    // Every row of a scenario has the same extra columns; take them from the widest.
+    if let Some(widest) = o.rows.iter().max_by_key(|r| r.extra.len()) {
+        headers.extend(widest.extra.iter().map(|(k, _)| k.clone()));
+    }
+    let opt = |v: Option<f64>, d: usize| v.map_or("n/a".to_string(), |v| format!("{v:.d$}"));
+    let rows: Vec<Vec<String>> = o
+        .rows
+        .iter()
+        .map(|r| {
+            let p = &r.report;
+            let mut cells = vec![
+                r.label.clone(),
+                format!("{}/{}", p.connected, p.failed),
+                format!("{:.0}", p.events_per_s),
+                opt(p.latency_ms.map(|l| l.p50), 3),
+                opt(p.latency_ms.map(|l| l.p99), 3),
+                opt(p.requests_per_event, 3),
+                opt(p.bytes_per_event, 0),
+                p.reconnects.to_string(),
+                format!("{}/{}", p.gaps, p.duplicates),
+            ];
+            cells.extend(r.extra.iter().map(|(_, v)| v.clone()));
+            cells.resize(headers.len(), String::new());
+            cells
+        })
+        .collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(headers[i].chars().count())
+        })
+        .collect();
+    let mut out = format!("scenario {}\n", o.scenario);
+    for line in std::iter::once(&headers).chain(rows.iter()) {
+        let cells: Vec<String> = line.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        let _ = writeln!(out, "  {}", cells.join("  "));
+    }
+    out
+}
