@@ -66,6 +66,58 @@ pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {
     }
 }
 
+/// The reconnect state both streaming clients keep: whether to go on, whether
+/// the next open is a reconnect, failures in a row, and the pending retry.
+pub struct Reopen {
+    alive: Cell<bool>,
+    reconnecting: Cell<bool>,
+    failures: Cell<u32>,
+    timer: std::cell::RefCell<Option<gloo_timers::callback::Timeout>>,
+}
+
+impl Reopen {
+    /// `cut`: the previous connection was cut on purpose, so the first open is a reconnect.
+    pub fn new(cut: bool) -> Self {
+        Reopen {
+            alive: Cell::new(true),
+            reconnecting: Cell::new(cut),
+            failures: Cell::new(0),
+            timer: Default::default(),
+        }
+    }
+
+    pub fn alive(&self) -> bool {
+        self.alive.get()
+    }
+
+    /// The status to show while opening.
+    pub fn opening(&self) -> crate::lab::Status {
+        if self.reconnecting.get() { crate::lab::Status::Reconnecting } else { crate::lab::Status::Connecting }
+    }
+
+    /// An open succeeded; returns whether it was a reconnect.
+    pub fn opened(&self) -> bool {
+        self.failures.set(0);
+        self.reconnecting.replace(true)
+    }
+
+    /// Calls `reopen` after a capped exponential backoff with jitter, unless stopped first.
+    pub fn schedule(&self, reopen: impl FnOnce() + 'static) {
+        if !self.alive.get() {
+            return;
+        }
+        self.failures.set(self.failures.get() + 1);
+        self.reconnecting.set(true);
+        let delay = crate::model::backoff::backoff_ms(self.failures.get(), random()) as u32;
+        *self.timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(delay, reopen));
+    }
+
+    pub fn stop(&self) {
+        self.alive.set(false);
+        self.timer.borrow_mut().take();
+    }
+}
+
 /// A browser event handler kept alive as long as its connection.
 pub type Handler<E> = wasm_bindgen::closure::Closure<dyn FnMut(E)>;
 

@@ -3,19 +3,17 @@
 //! When the browser gives up (any non-200 answer), reopen after a backoff.
 
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use pushlab::{Event, ResetNotice, Transport};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use super::{Handler, after, now_ms, parse_envelope, random};
+use super::{Handler, Reopen, after, now_ms, parse_envelope};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
-use crate::model::backoff::backoff_ms;
 
 const T: Transport = Transport::Sse;
 
@@ -23,21 +21,16 @@ pub struct SseClient(Rc<Conn>);
 
 struct Conn {
     lab: Lab,
-    alive: Cell<bool>,
-    /// Count the next open as a reconnect.
-    reconnecting: Cell<bool>,
-    failures: Cell<u32>,
+    reopen: Reopen,
     source: RefCell<Option<EventSource>>,
     listeners: RefCell<Vec<Handler<MessageEvent>>>,
     on_open: RefCell<Option<Handler<web_sys::Event>>>,
     on_error: RefCell<Option<Handler<web_sys::Event>>>,
-    retry: RefCell<Option<Timeout>>,
 }
 
 impl Drop for SseClient {
     fn drop(&mut self) {
-        self.0.alive.set(false);
-        self.0.retry.borrow_mut().take();
+        self.0.reopen.stop();
         self.0.close();
     }
 }
@@ -45,14 +38,11 @@ impl Drop for SseClient {
 pub fn start(lab: Lab, cut: bool) -> SseClient {
     let conn = Rc::new(Conn {
         lab,
-        alive: Cell::new(true),
-        reconnecting: Cell::new(cut),
-        failures: Cell::new(0),
+        reopen: Reopen::new(cut),
         source: RefCell::default(),
         listeners: RefCell::default(),
         on_open: RefCell::default(),
         on_error: RefCell::default(),
-        retry: RefCell::default(),
     });
     Conn::open(&conn);
     SseClient(conn)
@@ -68,7 +58,7 @@ impl Conn {
 
     fn open(this: &Rc<Self>) {
         let lab = this.lab;
-        lab.status.set(if this.reconnecting.get() { Status::Reconnecting } else { Status::Connecting });
+        lab.status.set(this.reopen.opening());
         let Ok(source) = EventSource::new(&format!("/api/sse?after={}", after(&lab))) else {
             lab.status.set(Status::Closed);
             return;
@@ -110,8 +100,7 @@ impl Conn {
             let weak = weak.clone();
             move |_| {
                 let Some(c) = weak.upgrade() else { return };
-                c.failures.set(0);
-                let again = c.reconnecting.replace(true);
+                let again = c.reopen.opened();
                 lab.status.set(Status::Open);
                 lab.metrics_of(T, |m| {
                     m.connections += 1;
@@ -128,18 +117,11 @@ impl Conn {
             lab.status.set(Status::Reconnecting);
             let note = if closed { "closed by the browser: reopening" } else { "dropped: the browser reconnects" };
             lab.log_entry(T, LogKind::Error, now_ms(), None, None, None, note.into());
-            if closed && c.alive.get() {
+            if closed && c.reopen.alive() {
                 // EventSource gives up on a non-200 answer; reopen from our own cursor.
                 c.close();
-                c.failures.set(c.failures.get() + 1);
                 let again = c.clone();
-                let delay = backoff_ms(c.failures.get(), random()) as u32;
-                *c.retry.borrow_mut() = Some(Timeout::new(delay, move || {
-                    if again.alive.get() {
-                        again.reconnecting.set(true);
-                        Conn::open(&again);
-                    }
-                }));
+                c.reopen.schedule(move || Conn::open(&again));
             }
         });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));

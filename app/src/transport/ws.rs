@@ -2,19 +2,18 @@
 //! exponential backoff plus jitter after every close we did not ask for.
 
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Interval;
 use pushlab::{ClientMsg, ServerMsg, Transport};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::{Handler, now_ms, random};
+use super::{Handler, Reopen, now_ms};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
-use crate::model::backoff::backoff_ms;
 
 const T: Transport = Transport::Ws;
 const PING_MS: u32 = 15_000;
@@ -46,20 +45,16 @@ struct Handlers {
 
 struct Conn {
     lab: Lab,
-    alive: Cell<bool>,
-    reconnecting: Cell<bool>,
-    failures: Cell<u32>,
+    reopen: Reopen,
     socket: RefCell<Option<WebSocket>>,
     handlers: RefCell<Option<Handlers>>,
     ping: RefCell<Option<Interval>>,
-    retry: RefCell<Option<Timeout>>,
 }
 
 impl Drop for WsClient {
     fn drop(&mut self) {
         let c = &self.0;
-        c.alive.set(false);
-        c.retry.borrow_mut().take();
+        c.reopen.stop();
         c.ping.borrow_mut().take();
         if let Some(ws) = c.socket.borrow_mut().take() {
             ws.set_onclose(None);
@@ -73,13 +68,10 @@ impl Drop for WsClient {
 pub fn start(lab: Lab, cut: bool) -> WsClient {
     let conn = Rc::new(Conn {
         lab,
-        alive: Cell::new(true),
-        reconnecting: Cell::new(cut),
-        failures: Cell::new(0),
+        reopen: Reopen::new(cut),
         socket: RefCell::default(),
         handlers: RefCell::default(),
         ping: RefCell::default(),
-        retry: RefCell::default(),
     });
     Conn::open(&conn);
     WsClient(conn)
@@ -94,7 +86,7 @@ fn ws_url() -> Option<String> {
 impl Conn {
     fn open(this: &Rc<Self>) {
         let lab = this.lab;
-        lab.status.set(if this.reconnecting.get() { Status::Reconnecting } else { Status::Connecting });
+        lab.status.set(this.reopen.opening());
         let Some(ws) = ws_url().and_then(|u| WebSocket::new(&u).ok()) else {
             lab.status.set(Status::Closed);
             return;
@@ -107,8 +99,7 @@ impl Conn {
             move |_| {
                 let Some(c) = weak.upgrade() else { return };
                 let Some(ws) = c.socket.borrow().clone() else { return };
-                c.failures.set(0);
-                let again = c.reconnecting.replace(true);
+                let again = c.reopen.opened();
                 let after = lab.feed.with_untracked(|f| f.cursor.clone());
                 let resume = serde_json::to_string(&ClientMsg::Resume { after }).unwrap_or_default();
                 let _ = ws.send_with_str(&resume);
@@ -161,19 +152,11 @@ impl Conn {
                 _ => "connection closed",
             };
             lab.log_entry(T, LogKind::Closed, now, Some(e.code()), None, None, format!("{reason}: reconnecting"));
-            if !c.alive.get() {
-                return;
+            if c.reopen.alive() {
+                lab.status.set(Status::Reconnecting);
+                let again = c.clone();
+                c.reopen.schedule(move || Conn::open(&again));
             }
-            lab.status.set(Status::Reconnecting);
-            c.failures.set(c.failures.get() + 1);
-            let again = c.clone();
-            let delay = backoff_ms(c.failures.get(), random()) as u32;
-            *c.retry.borrow_mut() = Some(Timeout::new(delay, move || {
-                if again.alive.get() {
-                    again.reconnecting.set(true);
-                    Conn::open(&again);
-                }
-            }));
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -16,6 +16,7 @@ use pushlab::{Cursor, Envelope, PollResponse, Transport};
 use tokio_util::sync::CancellationToken;
 
 use crate::LoadError;
+use crate::http::{self, Conn};
 use crate::tally::Tally;
 
 /// Pause before reconnecting after a failure.
@@ -109,6 +110,26 @@ pub async fn retry(ctx: &Ctx, t: &mut Tally, err: LoadError) -> Result<(), LoadE
         _ = tokio::time::sleep(RETRY) => Ok(()),
         _ = ctx.stop.cancelled() => Ok(()),
     }
+}
+
+/// The client's HTTP connection, opened (again) when missing; `None` when that
+/// failed and the caller should go round its loop after the retry pause.
+pub async fn ensure<'a>(
+    ctx: &Ctx,
+    t: &mut Tally,
+    slot: &'a mut Option<Conn>,
+    read: &Arc<AtomicU64>,
+) -> Result<Option<&'a mut Conn>, LoadError> {
+    if slot.is_none() {
+        match http::connect(&ctx.host, read.clone()).await {
+            Ok(c) => *slot = Some(c),
+            Err(e) => {
+                retry(ctx, t, e).await?;
+                return Ok(None);
+            }
+        }
+    }
+    Ok(slot.as_mut())
 }
 
 pub fn after(t: &Tally) -> &str {

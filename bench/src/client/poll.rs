@@ -5,24 +5,15 @@ use std::sync::atomic::AtomicU64;
 
 use pushlab::PollResponse;
 
-use super::{Ctx, after, retry};
+use super::{Ctx, after, ensure, retry};
 use crate::LoadError;
-use crate::http::{self, Conn};
+use crate::http::Conn;
 use crate::tally::Tally;
 
 pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
     let mut conn: Option<Conn> = None;
     while !ctx.done(t) {
-        let c = match &mut conn {
-            Some(c) => c,
-            None => match http::connect(&ctx.host, read.clone()).await {
-                Ok(c) => conn.insert(c),
-                Err(e) => {
-                    retry(ctx, t, e).await?;
-                    continue;
-                }
-            },
-        };
+        let Some(c) = ensure(ctx, t, &mut conn, &read).await? else { continue };
         t.requests += 1;
         let more = match c.get_body(&format!("/api/poll?after={}", after(t))).await {
             Ok((200, body)) => {
