@@ -74,13 +74,14 @@ impl Lab {
         }
     }
 
-    /// Shows the events the server rendered the page with, and resumes after them.
-    pub fn start_from(&self, initial: &[Envelope]) {
-        for env in initial {
+    /// Shows the state the server rendered the page with, and resumes after its cursor.
+    pub fn start_from(&self, initial: &crate::InitialEvents) {
+        self.saas.update(|s| initial.events.iter().for_each(|e| s.apply(e)));
+        if let Some(cursor) = &initial.cursor {
             self.feed.update(|f| {
-                f.accept(env.seq, &env.id);
+                f.cursor = Some(cursor.clone());
+                f.last_seq = pushlab::Cursor::from_str_opt(cursor).map(|c| c.seq);
             });
-            self.saas.update(|s| s.apply(env));
         }
     }
 

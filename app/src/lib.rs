@@ -35,16 +35,20 @@ use crate::components::switch::TransportSwitch;
 use crate::components::teach::TeachingPanel;
 use crate::lab::{DEFAULT_INTERVAL_S, Lab};
 
-/// The newest events, given by the server to the first render so the page is
-/// never blank; embedded in the page so hydration starts from the same state.
-#[derive(Clone, Debug, Default)]
-pub struct InitialEvents(pub Vec<Envelope>);
+/// What the server gives the first render so the page is never blank: the
+/// events that rebuild the current state, and the stream's head to resume
+/// after. Embedded in the page, so hydration starts from the same state.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct InitialEvents {
+    pub events: Vec<Envelope>,
+    pub cursor: Option<String>,
+}
 
 const INITIAL_ID: &str = "pushlab-initial";
 
-fn initial_events() -> Vec<Envelope> {
+fn initial_events() -> InitialEvents {
     #[cfg(feature = "ssr")]
-    return use_context::<InitialEvents>().map(|i| i.0).unwrap_or_default();
+    return use_context::<InitialEvents>().unwrap_or_default();
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     return document()
         .get_element_by_id(INITIAL_ID)
@@ -52,7 +56,7 @@ fn initial_events() -> Vec<Envelope> {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    Vec::new()
+    InitialEvents::default()
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {

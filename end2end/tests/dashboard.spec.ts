@@ -155,6 +155,10 @@ test("the instructor panel unlocks with the token and drives the server", async 
   await page.getByTestId("rate").fill("40");
   await page.getByTestId("set-rate").click();
   await expect(page.getByTestId("instructor-feedback")).toContainText("rate 40 events/s");
+  // Slow the stream again so the drop's line stays in the participant's 50-line log.
+  await page.getByTestId("rate").fill("2");
+  await page.getByTestId("set-rate").click();
+  await expect(page.getByTestId("instructor-feedback")).toContainText("rate 2 events/s");
 
   // A participant on WebSocket watches their client come back after a drop.
   const participant = await browser.newPage();

@@ -170,11 +170,14 @@ impl Hub {
         self.inner.head.subscribe()
     }
 
-    /// The newest `n` events, decoded (for the first render of the page).
-    pub fn recent(&self, n: usize) -> Vec<Envelope> {
+    /// The newest `n` events, decoded, and the head's cursor, read together
+    /// (for the first render of the page).
+    pub fn recent(&self, n: usize) -> (Vec<Envelope>, String) {
         let ring = self.ring();
         let skip = ring.events.len().saturating_sub(n);
-        ring.events.iter().skip(skip).filter_map(|e| serde_json::from_str(e.envelope.get()).ok()).collect()
+        let events =
+            ring.events.iter().skip(skip).filter_map(|e| serde_json::from_str(e.envelope.get()).ok()).collect();
+        (events, self.cursor(ring.head))
     }
 
     /// Resolves a client's cursor (`None` or empty: a new client).
@@ -337,9 +340,10 @@ mod tests {
     #[test]
     fn recent_decodes_the_newest_events() {
         let hub = hub_with(30, 100);
-        let recent = hub.recent(20);
+        let (recent, head) = hub.recent(20);
         assert_eq!(recent.iter().map(|e| e.seq).collect::<Vec<_>>(), (11..=30).collect::<Vec<_>>());
-        assert_eq!(hub_with(3, 100).recent(20).len(), 3);
+        assert_eq!(head, "rs-30");
+        assert_eq!(hub_with(3, 100).recent(20).0.len(), 3);
     }
 
     #[test]

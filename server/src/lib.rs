@@ -75,6 +75,10 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// How far back the first render looks for the current state (the counter,
+/// running jobs, recent notifications): a few hundred microseconds of decoding.
+const FIRST_RENDER_SCAN: usize = 2000;
+
 /// The API under `/api`, `/metrics`, and the dashboard.
 pub fn router(state: AppState) -> Router {
     use transport::{long_poll, poll, sse, ws};
@@ -98,7 +102,11 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let hub = state.hub.clone();
-                move || provide_context(app::InitialEvents(hub.recent(pushlab::INITIAL_EVENTS as usize)))
+                move || {
+                    let (history, head) = hub.recent(FIRST_RENDER_SCAN);
+                    let events = app::model::saas::snapshot(&history);
+                    provide_context(app::InitialEvents { events, cursor: Some(head) })
+                }
             },
             move || shell(leptos.clone()),
         )

@@ -23,7 +23,7 @@ pub fn limiter() -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
     Arc::new(DefaultKeyedRateLimiter::keyed(quota))
 }
 
-/// Checks a chat message; names an anonymous sender `guest-XXXX`.
+/// Checks a chat message; an anonymous sender is named `guest-` and four random characters.
 pub fn chat_event(text: &str, from: Option<&str>) -> Result<Event, ApiError> {
     let text = text.trim();
     if text.is_empty() {

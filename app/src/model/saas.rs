@@ -42,6 +42,39 @@ pub struct Saas {
     pub presence: Option<PresenceCounts>,
 }
 
+/// Of a stretch of history (oldest first), the events that rebuild what the
+/// dashboard shows: the newest value of each counter, the newest presence, the
+/// newest update of the latest jobs, the last notifications and chat lines.
+/// Oldest first, so applying them in order gives that state.
+pub fn snapshot(history: &[Envelope]) -> Vec<Envelope> {
+    use std::collections::HashSet;
+    let (mut counters, mut jobs, mut presence, mut notes, mut chat) = (HashSet::new(), HashSet::new(), false, 0, 0);
+    let mut keep: Vec<Envelope> = history
+        .iter()
+        .rev()
+        .filter(|e| match &e.event {
+            Event::CounterUpdate { name, .. } => counters.insert(name.clone()),
+            Event::JobUpdate { job_id, .. } => jobs.len() < SNAPSHOT_JOBS && jobs.insert(job_id.clone()),
+            Event::Presence { .. } => !std::mem::replace(&mut presence, true),
+            Event::Notification { .. } => {
+                notes += 1;
+                notes <= NOTIFICATIONS
+            }
+            Event::ChatMessage { .. } => {
+                chat += 1;
+                chat <= CHAT
+            }
+            Event::Unknown => false,
+        })
+        .cloned()
+        .collect();
+    keep.reverse();
+    keep
+}
+
+/// Jobs a first render shows at most (running and just finished).
+pub const SNAPSHOT_JOBS: usize = 8;
+
 impl Saas {
     pub fn apply(&mut self, env: &Envelope) {
         match &env.event {
@@ -101,6 +134,41 @@ mod tests {
         }
         assert_eq!(s.jobs.iter().filter(|j| j.state.is_finished()).count(), FINISHED_JOBS);
         assert!(!s.jobs.iter().any(|j| j.id == "a"), "the oldest finished job left");
+    }
+
+    #[test]
+    fn a_snapshot_rebuilds_the_same_state_from_fewer_events() {
+        let mut history = Vec::new();
+        let mut seq = 0;
+        let mut push = |event: Event| {
+            seq += 1;
+            history.push(env(seq, event));
+        };
+        push(Event::CounterUpdate { name: "active_users".into(), value: 1 });
+        for i in 0..30u8 {
+            push(job(&format!("j{}", i % 4), i * 3, if i % 7 == 6 { JobState::Done } else { JobState::Running }));
+            push(Event::Notification { kind: NotificationKind::Alert, text: format!("n{i}") });
+            push(Event::ChatMessage { from: "a".into(), text: format!("c{i}") });
+        }
+        push(Event::Presence { counts: PresenceCounts { poll: 1, long_poll: 0, sse: 2, ws: 0 } });
+        for i in 0..40 {
+            push(Event::Notification { kind: NotificationKind::Mention, text: format!("m{i}") });
+        }
+        let mut full = Saas::default();
+        history.iter().for_each(|e| full.apply(e));
+        let picked = snapshot(&history);
+        assert_eq!(picked.len(), 1 + 4 + 1 + NOTIFICATIONS + CHAT, "of {}", history.len());
+        assert!(picked.windows(2).all(|w| w[0].seq < w[1].seq), "oldest first");
+        let mut rebuilt = Saas::default();
+        picked.iter().for_each(|e| rebuilt.apply(e));
+        assert_eq!(rebuilt.counter, full.counter, "the counter from long ago is kept");
+        assert_eq!(rebuilt.presence, full.presence);
+        assert_eq!(rebuilt.notifications, full.notifications);
+        assert_eq!(rebuilt.chat.len(), CHAT.min(30));
+        assert_eq!(
+            rebuilt.jobs.iter().filter(|j| !j.state.is_finished()).count(),
+            full.jobs.iter().filter(|j| !j.state.is_finished()).count()
+        );
     }
 
     #[test]

@@ -5,9 +5,8 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pushlab::{PollResponse, Transport};
-use web_sys::AbortController;
 
-use super::{Alive, after, apply_poll, client_id, http, now_ms, random};
+use super::{PollLoop, after, apply_poll, client_id, http, now_ms, random};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
 use crate::model::backoff::backoff_ms;
@@ -16,25 +15,8 @@ const T: Transport = Transport::LongPoll;
 /// Under common proxy idle timeouts (30–60 s).
 pub const HOLD_MS: u32 = 25_000;
 
-pub struct LongPoller {
-    alive: Alive,
-    abort: Option<AbortController>,
-}
-
-impl Drop for LongPoller {
-    fn drop(&mut self) {
-        self.alive.stop();
-        if let Some(a) = &self.abort {
-            a.abort();
-        }
-    }
-}
-
-pub fn start(lab: Lab) -> LongPoller {
-    let alive = Alive::new();
-    let abort = AbortController::new().ok();
-    let signal = abort.as_ref().map(|a| a.signal());
-    let running = alive.clone();
+pub fn start(lab: Lab) -> PollLoop {
+    let (handle, running, signal) = PollLoop::new();
     lab.status.set(Status::Connecting);
     spawn_local(async move {
         let mut failures = 0u32;
@@ -94,7 +76,7 @@ pub fn start(lab: Lab) -> LongPoller {
             }
         }
     });
-    LongPoller { alive, abort }
+    handle
 }
 
 fn fail(lab: &Lab, entry: u64, status: Option<u16>, took: Option<f64>, note: String, failures: u32) -> u32 {

@@ -47,8 +47,8 @@ pub fn after(lab: &Lab) -> String {
 
 /// A running transport client.
 pub enum Handle {
-    Poll(poll::Poller),
-    LongPoll(long_poll::LongPoller),
+    Poll(PollLoop),
+    LongPoll(PollLoop),
     Sse(sse::SseClient),
     Ws(ws::WsClient),
 }
@@ -63,6 +63,31 @@ pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {
         Transport::LongPoll => Handle::LongPoll(long_poll::start(lab)),
         Transport::Sse => Handle::Sse(sse::start(lab, cut)),
         Transport::Ws => Handle::Ws(ws::start(lab, cut)),
+    }
+}
+
+/// A polling loop's handle: dropping it stops the loop and aborts the fetch in flight.
+pub struct PollLoop {
+    alive: Alive,
+    abort: Option<web_sys::AbortController>,
+}
+
+impl PollLoop {
+    /// The handle, the flag the loop checks, and the signal its fetches carry.
+    pub fn new() -> (Self, Alive, Option<web_sys::AbortSignal>) {
+        let alive = Alive::new();
+        let abort = web_sys::AbortController::new().ok();
+        let signal = abort.as_ref().map(|a| a.signal());
+        (PollLoop { alive: alive.clone(), abort }, alive, signal)
+    }
+}
+
+impl Drop for PollLoop {
+    fn drop(&mut self) {
+        self.alive.stop();
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
     }
 }
 

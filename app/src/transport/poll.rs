@@ -4,35 +4,17 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pushlab::{PollResponse, Transport};
-use web_sys::AbortController;
 
-use super::{Alive, after, apply_poll, client_id, http, now_ms, random};
+use super::{PollLoop, after, apply_poll, client_id, http, now_ms, random};
 use crate::lab::{Lab, Status};
 use crate::model::LogKind;
 use crate::model::backoff::backoff_ms;
 
 const T: Transport = Transport::Poll;
 
-pub struct Poller {
-    alive: Alive,
-    abort: Option<AbortController>,
-}
-
-impl Drop for Poller {
-    fn drop(&mut self) {
-        self.alive.stop();
-        if let Some(a) = &self.abort {
-            a.abort();
-        }
-    }
-}
-
-pub fn start(lab: Lab, interval_s: u32) -> Poller {
-    let alive = Alive::new();
-    let abort = AbortController::new().ok();
-    let signal = abort.as_ref().map(|a| a.signal());
+pub fn start(lab: Lab, interval_s: u32) -> PollLoop {
+    let (handle, running, signal) = PollLoop::new();
     lab.status.set(Status::Open);
-    let running = alive.clone();
     spawn_local(async move {
         let mut failures = 0u32;
         while running.get() {
@@ -83,5 +65,5 @@ pub fn start(lab: Lab, interval_s: u32) -> Poller {
             TimeoutFuture::new(wait as u32).await;
         }
     });
-    Poller { alive, abort }
+    handle
 }
