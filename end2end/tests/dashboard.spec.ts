@@ -143,22 +143,17 @@ test("a phone-sized screen shows the dashboard without sideways scrolling", asyn
 
 test("the instructor panel unlocks with the token and drives the server", async ({ browser, page }) => {
   await openDashboard(page, "?transport=sse");
-  await page.getByTestId("token").fill("wrong");
-  await page.getByTestId("unlock").click();
-  await expect(page.getByTestId("instructor-feedback")).toContainText("wrong instructor token");
-  await page.getByTestId("token").fill("e2e-token");
-  await page.getByTestId("unlock").click();
-  await expect(page.getByTestId("instructor-feedback")).toHaveText("unlocked");
-  await page.getByTestId("rate").fill("5000");
-  await page.getByTestId("set-rate").click();
-  await expect(page.getByTestId("instructor-feedback")).toContainText("per_s must be 0.1–1000");
-  await page.getByTestId("rate").fill("40");
-  await page.getByTestId("set-rate").click();
-  await expect(page.getByTestId("instructor-feedback")).toContainText("rate 40 events/s");
+  const panel = async (field: string, value: string, button: string, feedback: string) => {
+    await page.getByTestId(field).fill(value);
+    await page.getByTestId(button).click();
+    await expect(page.getByTestId("instructor-feedback")).toContainText(feedback);
+  };
+  await panel("token", "wrong", "unlock", "wrong instructor token");
+  await panel("token", "e2e-token", "unlock", "unlocked");
+  await panel("rate", "5000", "set-rate", "per_s must be 0.1–1000");
+  await panel("rate", "40", "set-rate", "rate 40 events/s");
   // Slow the stream again so the drop's line stays in the participant's 50-line log.
-  await page.getByTestId("rate").fill("2");
-  await page.getByTestId("set-rate").click();
-  await expect(page.getByTestId("instructor-feedback")).toContainText("rate 2 events/s");
+  await panel("rate", "2", "set-rate", "rate 2 events/s");
 
   // A participant on WebSocket watches their client come back after a drop.
   const participant = await browser.newPage();
