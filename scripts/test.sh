@@ -29,3 +29,6 @@ echo "release WASM: $(( $(stat -c %s "$wasm") / 1024 )) KB raw, $(( $(gzip -9c "
 
 say "browser tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
+
+say "disk"
+echo "target dir: $(du -sh target | cut -f1); free: $(df -h --output=avail . | tail -1 | tr -d ' ')"
