@@ -30,5 +30,8 @@ echo "release WASM: $(( $(stat -c %s "$wasm") / 1024 )) KB raw, $(( $(gzip -9c "
 say "browser tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
 
+say "the comparison harness, quick: pushlab and its peers through every scenario, no gaps"
+bash bench/run.sh --quick
+
 say "disk"
 echo "target dir: $(du -sh target | cut -f1); free: $(df -h --output=avail . | tail -1 | tr -d ' ')"

@@ -31,8 +31,16 @@ pub async fn connect(host: &str, read: Arc<AtomicU64>) -> Result<Conn, LoadError
 
 impl Conn {
     pub async fn get(&mut self, path: &str) -> Result<Response<Incoming>, LoadError> {
-        let req = Request::get(path).header(hyper::header::HOST, &self.host).body(Full::default());
-        self.send(req).await
+        self.get_with(path, &[]).await
+    }
+
+    /// `GET path` with extra request headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<Response<Incoming>, LoadError> {
+        let mut req = Request::get(path).header(hyper::header::HOST, &self.host);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Full::default())).await
     }
 
     async fn send(
@@ -60,6 +68,18 @@ impl Conn {
         } else {
             Err(LoadError::Protocol(format!("control {action:?}: HTTP {status}: {}", String::from_utf8_lossy(&text))))
         }
+    }
+
+    /// `POST path` with a body; the answer's status, its body read and dropped.
+    pub async fn post(&mut self, path: &str, body: Vec<u8>) -> Result<u16, LoadError> {
+        let req = Request::post(path)
+            .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::ACCEPT, "application/json")
+            .body(Full::new(Bytes::from(body)));
+        let res = self.send(req).await?;
+        let status = res.status().as_u16();
+        res.into_body().collect().await.map_err(|e| LoadError::Http(e.to_string()))?;
+        Ok(status)
     }
 
     pub async fn get_body(&mut self, path: &str) -> Result<(u16, Bytes), LoadError> {

@@ -4,19 +4,25 @@
 //! # Layout
 //!
 //! - [`counting`]: a socket wrapper that counts every byte read (headers and framing included).
+//! - [`feeder`]: publishes envelopes to a server with no stream of its own (nchan).
 //! - [`http`]: one HTTP/1.1 connection per client over that socket (hyper).
-//! - [`client`]: the four clients, one module each; each checks `seq` continuity.
+//! - [`client`]: the four clients, one module each, and nchan's three; each checks `seq` continuity.
 //! - [`tally`]: one client's figures, and their sum.
 //! - [`report`]: the table and the JSON.
 //! - [`procfs`]: the server's RSS and CPU time, sampled from /proc.
 //! - [`run`]: starts the clients, shows progress, stops them, collects the figures.
 //! - [`scenario`]: the named scenarios, each a table.
+//! - [`results`], [`markdown`], [`chart`]: a benchmark run's results, docs/PERFORMANCE.md and its chart.
 
+pub mod chart;
 pub mod client;
 pub mod counting;
+pub mod feeder;
 pub mod http;
+pub mod markdown;
 pub mod procfs;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod tally;
@@ -34,4 +40,6 @@ pub enum LoadError {
     Ws(String),
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    #[error("{0} does not apply to this server")]
+    NotApplicable(String),
 }

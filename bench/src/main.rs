@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use pushlab::Transport;
-use pushlab_bench::run::{Options, run};
+use pushlab_bench::client::Protocol;
+use pushlab_bench::feeder::Feeder;
+use pushlab_bench::results::Results;
+use pushlab_bench::run::{Options, host_of, run};
 use pushlab_bench::scenario::{self, NAMES, Setup};
+use pushlab_bench::{chart, markdown};
 
 #[derive(Parser, Debug)]
 #[command(name = "pushlab-load", version, about = "Load for pushlab-speaking servers: what each transport costs.")]
@@ -19,8 +23,28 @@ struct Cli {
 enum Cmd {
     /// Drive N clients of one transport and print what it cost.
     Run(RunArgs),
-    /// A named scenario (idle, fan-out, latency, wire-cost, slow-consumer, reconnect-storm).
+    /// A named scenario (idle, capacity, fan-out, latency, wire-cost, slow-consumer, reconnect-storm).
     Scenario(ScenarioArgs),
+    /// Gather a bench/run.sh folder into the results JSON, docs/PERFORMANCE.md and its chart.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// The folder: <server>/<scenario>.json and versions.txt.
+    dir: std::path::PathBuf,
+    /// The run's date, as the file names and the page show it.
+    #[arg(long)]
+    date: String,
+    /// Where to write the gathered results (JSON).
+    #[arg(long)]
+    json: std::path::PathBuf,
+    /// Where to write the page; its SVG chart goes beside it.
+    #[arg(long)]
+    markdown: std::path::PathBuf,
+    /// Fail when a server has no results, or a run lost, repeated or failed anything.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Args, Debug)]
@@ -28,6 +52,12 @@ struct RunArgs {
     /// The server, http://host:port (only ever one you run).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// What the server speaks: pushlab's protocol (SPEC §3), or nginx + nchan's.
+    #[arg(long, value_enum, default_value_t = Protocol::Pushlab)]
+    protocol: Protocol,
+    /// nchan only: events per second the runner publishes to /pub.
+    #[arg(long, default_value_t = 10.0)]
+    feed_rate: f64,
     /// poll, long-poll, sse or ws.
     #[arg(long, short)]
     transport: Transport,
@@ -60,6 +90,12 @@ struct ScenarioArgs {
     name: String,
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// What the server speaks: pushlab's protocol (SPEC §3), or nginx + nchan's.
+    #[arg(long, value_enum, default_value_t = Protocol::Pushlab)]
+    protocol: Protocol,
+    /// The transports the server offers (comma-separated); scenarios skip the others.
+    #[arg(long, value_delimiter = ',', default_values = ["poll", "long-poll", "sse", "ws"])]
+    transports: Vec<Transport>,
     /// The server's instructor token (scenarios set the rate and drop connections).
     #[arg(long, env = "PUSHLAB_TOKEN")]
     token: String,
@@ -77,6 +113,13 @@ async fn main() -> ExitCode {
     match Cli::parse().cmd {
         Cmd::Run(a) => run_cmd(a).await,
         Cmd::Scenario(a) => scenario_cmd(a).await,
+        Cmd::Report(a) => match report_cmd(&a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pushlab-load: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -85,8 +128,24 @@ async fn run_cmd(a: RunArgs) -> ExitCode {
         eprintln!("pushlab-load: --duration must be a positive number of seconds");
         return ExitCode::FAILURE;
     }
+    if !(a.feed_rate.is_finite() && a.feed_rate > 0.0) {
+        eprintln!("pushlab-load: --feed-rate must be a positive number of events per second");
+        return ExitCode::FAILURE;
+    }
+    // nchan makes no events of its own: publish them for the run's length.
+    let _feeder = match a.protocol {
+        Protocol::Nchan => match nchan_feeder(&a.url, a.feed_rate).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("pushlab-load: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Protocol::Pushlab => None,
+    };
     let opts = Options {
         url: a.url,
+        protocol: a.protocol,
         transport: a.transport,
         clients: a.clients,
         duration: Duration::from_secs_f64(a.duration),
@@ -113,8 +172,36 @@ async fn run_cmd(a: RunArgs) -> ExitCode {
     }
 }
 
+fn report_cmd(a: &ReportArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let results = Results::gather(&a.dir, &a.date)?;
+    std::fs::write(&a.json, serde_json::to_string_pretty(&results)? + "\n")?;
+    std::fs::write(&a.markdown, markdown::document(&results))?;
+    let svg = a.markdown.with_file_name(markdown::fan_out_svg_name());
+    std::fs::write(&svg, chart::fan_out(&results))?;
+    println!("wrote {}, {} and {}", a.json.display(), a.markdown.display(), svg.display());
+    if a.check {
+        let problems = results.problems();
+        if !problems.is_empty() {
+            return Err(format!("the run is not clean:\n  {}", problems.join("\n  ")).into());
+        }
+    }
+    Ok(())
+}
+
+async fn nchan_feeder(url: &str, rate: f64) -> Result<Feeder, pushlab_bench::LoadError> {
+    Feeder::start(&host_of(url)?, "/pub", rate).await
+}
+
 async fn scenario_cmd(a: ScenarioArgs) -> ExitCode {
-    let setup = Setup { url: a.url, token: a.token, server_pid: a.server_pid, quick: a.quick };
+    let setup = Setup {
+        url: a.url,
+        protocol: a.protocol,
+        token: a.token,
+        server_pid: a.server_pid,
+        quick: a.quick,
+        transports: a.transports,
+        feeder: None,
+    };
     match scenario::run_scenario(&a.name, &setup).await {
         Ok(outcome) if a.json => {
             println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serializes"));

@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 
 use pushlab::Transport;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::procfs::Sample;
 use crate::tally::Tally;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub url: String,
     pub transport: Transport,
@@ -27,6 +27,9 @@ pub struct Report {
     pub empty_per_event: Option<f64>,
     /// Bytes read from the sockets per delivered event, headers and framing included.
     pub bytes_per_event: Option<f64>,
+    /// Streaming transports: payload bytes per delivered event (the SSE
+    /// `data:` value, the WebSocket text); the rest of `bytes_per_event` is framing.
+    pub payload_per_event: Option<f64>,
     pub bytes_read: u64,
     pub requests: u64,
     pub empty_responses: u64,
@@ -37,7 +40,7 @@ pub struct Report {
     pub server: Option<ServerCost>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Latency {
     pub p50: f64,
     pub p90: f64,
@@ -46,7 +49,7 @@ pub struct Latency {
     pub max: f64,
 }
 
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct ServerCost {
     pub rss_start_kib: u64,
     pub rss_end_kib: u64,
@@ -93,6 +96,7 @@ impl Report {
             requests_per_event: per_event(sum.requests),
             empty_per_event: per_event(sum.empty),
             bytes_per_event: per_event(sum.bytes_read),
+            payload_per_event: per_event(sum.payload_bytes).filter(|&p| p > 0.0),
             bytes_read: sum.bytes_read,
             requests: sum.requests,
             empty_responses: sum.empty,
@@ -131,6 +135,7 @@ impl Report {
         row("HTTP requests per event", opt(self.requests_per_event, 4));
         row("empty responses per event", opt(self.empty_per_event, 4));
         row("bytes read per event (raw socket)", opt(self.bytes_per_event, 1));
+        row("payload bytes per event", opt(self.payload_per_event, 1));
         row("reconnects", self.reconnects.to_string());
         row("gaps / duplicates / resets", format!("{} / {} / {}", self.gaps, self.duplicates, self.resets));
         if let Some(s) = self.server {

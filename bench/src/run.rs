@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use pushlab::{TimeResponse, Transport};
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{self, Ctx, now_us};
+use crate::client::{self, Ctx, Protocol, now_us};
 use crate::report::Report;
 use crate::{LoadError, http, procfs};
 
@@ -15,6 +15,7 @@ use crate::{LoadError, http, procfs};
 pub struct Options {
     /// http://host:port of the server.
     pub url: String,
+    pub protocol: Protocol,
     pub transport: Transport,
     pub clients: u32,
     pub duration: Duration,
@@ -65,9 +66,14 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
 /// What the clients of a run share; a scenario keeps a handle to steer it.
 pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
     let host = host_of(&opts.url)?;
-    let offset_us = clock_offset(&host).await?;
+    // nchan has no clock to ask; its events are stamped by our own feeder.
+    let offset_us = match opts.protocol {
+        Protocol::Pushlab => clock_offset(&host).await?,
+        Protocol::Nchan => 0,
+    };
     Ok(Ctx {
         host,
+        protocol: opts.protocol,
         offset_us,
         stop: CancellationToken::new(),
         max_events: opts.events,

@@ -8,24 +8,32 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use pushlab::{ControlAction, ServerStats, Transport};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::client::Protocol;
+use crate::feeder::Feeder;
 use crate::report::Report;
 use crate::run::{Options, context, host_of, run, run_with};
 use crate::{LoadError, http, procfs};
 
-pub const NAMES: [&str; 6] = ["idle", "fan-out", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
+pub const NAMES: [&str; 7] =
+    ["idle", "capacity", "fan-out", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
 
 #[derive(Clone, Debug)]
 pub struct Setup {
     pub url: String,
+    pub protocol: Protocol,
     pub token: String,
     pub server_pid: Option<u32>,
     pub quick: bool,
+    /// The transports the server offers; scenarios skip the others.
+    pub transports: Vec<Transport>,
+    /// nchan only: the runner publishes the events itself.
+    pub feeder: Option<Arc<Feeder>>,
 }
 
 /// One row of a scenario's table, with the run behind it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
     pub label: String,
     /// Scenario-specific figures, in table order.
@@ -33,7 +41,7 @@ pub struct Row {
     pub report: Report,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Outcome {
     pub scenario: String,
     pub rows: Vec<Row>,
@@ -51,6 +59,7 @@ impl Setup {
     fn options(&self, transport: Transport, clients: u32, duration: Duration) -> Options {
         Options {
             url: self.url.clone(),
+            protocol: self.protocol,
             transport,
             clients,
             duration,
@@ -62,7 +71,21 @@ impl Setup {
         }
     }
 
+    fn offers(&self, t: &Transport) -> bool {
+        self.transports.contains(t)
+    }
+
     async fn control(&self, action: ControlAction) -> Result<(), LoadError> {
+        if let Some(feeder) = &self.feeder {
+            match action {
+                ControlAction::SetRate { per_s } => feeder.set_rate(per_s),
+                ControlAction::Burst { n } => feeder.burst(n),
+                ControlAction::Pause => feeder.set_paused(true),
+                ControlAction::Resume => feeder.set_paused(false),
+                other => return Err(LoadError::NotApplicable(format!("{other:?}"))),
+            }
+            return Ok(());
+        }
         let mut conn = http::connect(&host_of(&self.url)?, Arc::default()).await?;
         conn.control(&self.token, &action).await
     }
@@ -75,8 +98,14 @@ impl Setup {
 }
 
 pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {
+    let mut s = s.clone();
+    if s.protocol == Protocol::Nchan && s.feeder.is_none() {
+        s.feeder = Some(Arc::new(Feeder::start(&host_of(&s.url)?, "/pub", 5.0).await?));
+    }
+    let s = &s;
     let rows = match name {
         "idle" => idle(s).await?,
+        "capacity" => capacity(s).await?,
         "fan-out" => fan_out(s).await?,
         "latency" => latency(s).await?,
         "wire-cost" => wire_cost(s).await?,
@@ -96,7 +125,7 @@ fn row(label: impl Into<String>, report: Report, extra: &[(&str, String)]) -> Ro
 async fn idle(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 0.1 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll] {
+    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
         let n = s.n(20, 2000);
         let opts = s.options(t, n, s.secs(3.0, 15.0));
         let ctx = Arc::new(context(&opts).await?);
@@ -113,11 +142,43 @@ async fn idle(s: &Setup) -> Result<Vec<Row>, LoadError> {
     Ok(rows)
 }
 
+/// N idle connections of each transport held at once (6,000 each, 18,000 in
+/// all), every one still receiving; memory per connection over all of them.
+async fn capacity(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    s.control(ControlAction::SetRate { per_s: 0.1 }).await?;
+    let n = s.n(20, 6000);
+    let duration = s.secs(4.0, 45.0);
+    let before = s.server_pid.and_then(procfs::sample);
+    let mut runs = Vec::new();
+    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
+        let opts = Options { server_pid: None, ..s.options(t, n, duration) };
+        let ctx = Arc::new(context(&opts).await?);
+        runs.push((t, tokio::spawn(run_with(opts, ctx))));
+    }
+    tokio::time::sleep(duration.mul_f64(0.6)).await;
+    let held = s.server_pid.and_then(procfs::sample);
+    s.control(ControlAction::Burst { n: 3 }).await?;
+    let total = n * runs.len() as u32;
+    let per_conn = before.zip(held).map(|(a, b)| (b.rss_kib as f64 - a.rss_kib as f64) * 1024.0 / f64::from(total));
+    let mut rows = Vec::new();
+    for (t, run) in runs {
+        let report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+        let live = format!("{} / {}", report.clients_live, n);
+        let extra = [
+            ("clients receiving", live),
+            ("held at once", total.to_string()),
+            ("RSS per connection, all", fmt_bytes(per_conn)),
+        ];
+        rows.push(row(t.as_str(), report, &extra));
+    }
+    Ok(rows)
+}
+
 /// N subscribers while the server publishes fast: deliveries/s and CPU per million.
 async fn fan_out(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 1000.0 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse] {
+    for t in [Transport::Ws, Transport::Sse].into_iter().filter(|t| s.offers(t)) {
         let report = run(s.options(t, s.n(5, 200), s.secs(2.0, 10.0))).await?;
         let cpu = report.server.and_then(|c| c.cpu_s_per_million).map_or("n/a".into(), |v| format!("{v:.2} s"));
         rows.push(row(t.as_str(), report, &[("CPU per million deliveries", cpu)]));
@@ -129,7 +190,7 @@ async fn fan_out(s: &Setup) -> Result<Vec<Row>, LoadError> {
 async fn latency(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 100.0 }).await?;
     let mut rows = Vec::new();
-    for t in Transport::ALL {
+    for t in Transport::ALL.into_iter().filter(|t| s.offers(t)) {
         let report = run(s.options(t, s.n(5, 100), s.secs(2.0, 10.0))).await?;
         rows.push(row(t.as_str(), report, &[]));
     }
@@ -148,7 +209,7 @@ async fn wire_cost(s: &Setup) -> Result<Vec<Row>, LoadError> {
             (Transport::Sse, None),
             (Transport::Ws, None),
         ];
-        for (t, interval) in variants {
+        for (t, interval) in variants.into_iter().filter(|(t, _)| s.offers(t)) {
             let mut opts = s.options(t, s.n(2, 10), s.secs(if rate < 10.0 { 3.0 } else { 2.0 }, 20.0));
             if let Some(i) = interval {
                 opts.poll_interval = Duration::from_secs(i);
@@ -166,6 +227,9 @@ async fn wire_cost(s: &Setup) -> Result<Vec<Row>, LoadError> {
 /// One client stops reading while the others receive fast: they keep their
 /// latency, the server's memory stays bounded, the slow one is cut off.
 async fn slow_consumer(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    if !s.offers(&Transport::Ws) {
+        return Err(LoadError::NotApplicable("slow-consumer (it uses WebSocket)".into()));
+    }
     s.control(ControlAction::SetRate { per_s: 1000.0 }).await?;
     let others = s.n(5, 99);
     let duration = s.secs(3.0, 20.0);
@@ -214,7 +278,7 @@ async fn slow_consumer(s: &Setup) -> Result<Vec<Row>, LoadError> {
 async fn reconnect_storm(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 50.0 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll] {
+    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
         let n = s.n(10, 1000);
         let opts = s.options(t, n, s.secs(4.0, 15.0));
         let ctx = Arc::new(context(&opts).await?);

@@ -17,6 +17,9 @@ pub struct Tally {
     /// Publish → receipt, microseconds.
     pub latency_us: Histogram<u64>,
     pub bytes_read: u64,
+    /// Streaming transports: the bytes of each message's payload (the SSE
+    /// `data:` value, the WebSocket text), to weigh the framing around it.
+    pub payload_bytes: u64,
     /// The cursor to resume from.
     pub cursor: Option<String>,
     /// Server time the client started: older events are catch-up, counted but not timed.
@@ -40,6 +43,7 @@ impl Default for Tally {
             resets: 0,
             latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             bytes_read: 0,
+            payload_bytes: 0,
             cursor: None,
             since_us: 0,
             caught_up_to: 0,
@@ -83,6 +87,7 @@ impl Tally {
         self.duplicates += o.duplicates;
         self.resets += o.resets;
         self.bytes_read += o.bytes_read;
+        self.payload_bytes += o.payload_bytes;
         let _ = self.latency_us.add(&o.latency_us);
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use pushlab::Transport;
+use pushlab_bench::client::Protocol;
 use pushlab_bench::run::{Options, run};
 use pushlab_server::{Config, start};
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,7 @@ async fn server(rate: &str) -> pushlab_server::Running {
 fn options(url: String, transport: Transport) -> Options {
     Options {
         url,
+        protocol: Protocol::Pushlab,
         transport,
         clients: 5,
         duration: Duration::from_secs(2),
@@ -84,9 +86,12 @@ async fn every_scenario_fills_its_table_without_gaps() {
     let s = start(config, listener, leptos, CancellationToken::new()).unwrap();
     let setup = Setup {
         url: format!("http://{}", s.addr),
+        protocol: Protocol::Pushlab,
         token: "t".into(),
         server_pid: Some(std::process::id()),
         quick: true,
+        transports: Transport::ALL.to_vec(),
+        feeder: None,
     };
     for name in NAMES {
         let outcome = run_scenario(name, &setup).await.unwrap_or_else(|e| panic!("{name}: {e}"));

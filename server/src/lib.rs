@@ -36,6 +36,7 @@ use std::sync::Arc;
 use app::{App, shell};
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use governor::DefaultKeyedRateLimiter;
 use leptos::config::LeptosOptions;
@@ -186,6 +187,11 @@ pub fn start(
     tasks.spawn(simulator::run(hub.clone(), control, bursts, timed, shutdown.clone()));
     tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
     let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Small frames go out at once: with Nagle on, a frame written while the
+    // previous one is unacknowledged waits for the client's delayed ACK (up to 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let serve = axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let handle = tokio::spawn(async move {
         serve.await?;

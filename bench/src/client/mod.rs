@@ -3,6 +3,7 @@
 //! after a failure, and fills in its [`Tally`].
 
 pub mod long_poll;
+pub mod nchan;
 pub mod poll;
 pub mod sse;
 pub mod stalled;
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pushlab::{Cursor, Envelope, PollResponse, Transport};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::LoadError;
@@ -22,10 +24,21 @@ use crate::tally::Tally;
 /// Pause before reconnecting after a failure.
 pub const RETRY: Duration = Duration::from_millis(250);
 
+/// The protocol the server speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// SPEC §3: pushlab itself, the Node peers, anyone's implementation of it.
+    Pushlab,
+    /// nginx + nchan's subscriber and publisher endpoints (`/sub`, `/pub`).
+    Nchan,
+}
+
 /// What every client shares.
 pub struct Ctx {
     /// host:port of the server.
     pub host: String,
+    pub protocol: Protocol,
     /// Server clock minus local clock, µs (0 on one machine).
     pub offset_us: i64,
     pub stop: CancellationToken,
@@ -87,17 +100,24 @@ pub fn now_us() -> i64 {
 pub async fn run(transport: Transport, ctx: &Ctx, read: Arc<AtomicU64>) -> Tally {
     let mut t = Tally::default();
     t.since_us = now_us() + ctx.offset_us;
-    let res = match transport {
-        Transport::Poll => poll::run(ctx, &mut t, read.clone()).await,
-        Transport::LongPoll => long_poll::run(ctx, &mut t, read.clone()).await,
-        Transport::Sse => sse::run(ctx, &mut t, read.clone()).await,
-        Transport::Ws => ws::run(ctx, &mut t, read.clone()).await,
+    let res = match (ctx.protocol, transport) {
+        (Protocol::Nchan, _) => nchan::run(transport, ctx, &mut t, read.clone()).await,
+        (Protocol::Pushlab, _) => pushlab(transport, ctx, &mut t, read.clone()).await,
     };
     if let Err(e) = res {
         t.error = Some(e.to_string());
     }
     t.bytes_read = read.load(Relaxed);
     t
+}
+
+async fn pushlab(transport: Transport, ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    match transport {
+        Transport::Poll => poll::run(ctx, t, read).await,
+        Transport::LongPoll => long_poll::run(ctx, t, read).await,
+        Transport::Sse => sse::run(ctx, t, read).await,
+        Transport::Ws => ws::run(ctx, t, read).await,
+    }
 }
 
 /// After a failure: give up if the client never connected, else wait and retry.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use pushlab::{Envelope, ResetNotice};
 
 use super::{Ctx, after, retry};
@@ -33,7 +34,17 @@ async fn stream_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(
         return Err(LoadError::Protocol(format!("sse: HTTP {}", res.status())));
     }
     t.connected = true;
-    let mut body = res.into_body();
+    read_blocks(ctx, t, res.into_body(), on_block).await
+}
+
+/// Feeds each `\n\n`-terminated block of an event stream to `on_block` until
+/// the stream ends, the run stops or the client has its share of events.
+pub async fn read_blocks(
+    ctx: &Ctx,
+    t: &mut Tally,
+    mut body: Incoming,
+    mut on_block: impl FnMut(&Ctx, &mut Tally, &str) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
     let mut buf = String::new();
     loop {
         let frame = tokio::select! {
@@ -64,6 +75,7 @@ fn on_block(ctx: &Ctx, t: &mut Tally, block: &str) -> Result<(), LoadError> {
         }
     }
     let Some(data) = data else { return Ok(()) }; // retry: or a keep-alive comment
+    t.payload_bytes += data.len() as u64;
     if event == Some("reset") {
         let notice: ResetNotice =
             serde_json::from_str(data).map_err(|e| LoadError::Protocol(format!("sse reset: {e}")))?;

@@ -46,15 +46,18 @@ async fn socket_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(
             }
         };
         match msg {
-            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(text.as_str()) {
-                Ok(ServerMsg::Event(env)) => ctx.on_event(t, &env),
-                Ok(ServerMsg::Reset(notice)) => t.reset(&notice.cursor),
-                Ok(ServerMsg::Error { message }) => {
-                    return Err(LoadError::Protocol(format!("ws error frame: {message}")));
+            Some(Ok(Message::Text(text))) => {
+                t.payload_bytes += text.len() as u64;
+                match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                    Ok(ServerMsg::Event(env)) => ctx.on_event(t, &env),
+                    Ok(ServerMsg::Reset(notice)) => t.reset(&notice.cursor),
+                    Ok(ServerMsg::Error { message }) => {
+                        return Err(LoadError::Protocol(format!("ws error frame: {message}")));
+                    }
+                    Ok(ServerMsg::Pong { .. }) => {}
+                    Err(e) => return Err(LoadError::Protocol(format!("ws frame: {e}"))),
                 }
-                Ok(ServerMsg::Pong { .. }) => {}
-                Err(e) => return Err(LoadError::Protocol(format!("ws frame: {e}"))),
-            },
+            }
             Some(Ok(Message::Close(_))) | None => return Ok(()),
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(LoadError::Ws(e.to_string())),
