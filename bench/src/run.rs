@@ -58,6 +58,18 @@ pub async fn clock_offset(host: &str) -> Result<i64, LoadError> {
     Ok(best.map_or(0, |(_, offset)| offset))
 }
 
+/// The id of the newest event: the cursor of a first `/api/poll` answer.
+pub async fn head_cursor(host: &str) -> Result<String, LoadError> {
+    let mut conn = http::connect(host, Arc::default()).await?;
+    let (status, body) = conn.get_body("/api/poll").await?;
+    if status != 200 {
+        return Err(LoadError::Protocol(format!("/api/poll: HTTP {status}")));
+    }
+    let answer: pushlab::PollResponse<serde::de::IgnoredAny> =
+        serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/poll: {e}")))?;
+    Ok(answer.cursor)
+}
+
 pub async fn run(opts: Options) -> Result<Report, LoadError> {
     let ctx = Arc::new(context(&opts).await?);
     run_with(opts, ctx).await
@@ -71,9 +83,14 @@ pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
         Protocol::Pushlab => clock_offset(&host).await?,
         Protocol::Nchan => 0,
     };
+    let start_cursor = match opts.protocol {
+        Protocol::Pushlab => Some(head_cursor(&host).await?),
+        Protocol::Nchan => None, // its subscribers start at the newest message
+    };
     Ok(Ctx {
         host,
         protocol: opts.protocol,
+        start_cursor,
         offset_us,
         stop: CancellationToken::new(),
         max_events: opts.events,

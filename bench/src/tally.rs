@@ -71,6 +71,12 @@ impl Tally {
         }
     }
 
+    /// Starts after `cursor`: the next event should be the one after it.
+    pub fn start_at(&mut self, cursor: &str) {
+        self.cursor = Some(cursor.to_owned());
+        self.last_seq = Cursor::from_str_opt(cursor).map(|c| c.seq);
+    }
+
     /// A reset: the stream continues after `cursor`; its losses are not gaps.
     pub fn reset(&mut self, cursor: &str) {
         self.resets += 1;

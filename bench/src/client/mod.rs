@@ -39,6 +39,9 @@ pub struct Ctx {
     /// host:port of the server.
     pub host: String,
     pub protocol: Protocol,
+    /// Where every client starts: the stream's head when the run began, so
+    /// per-event figures count live events, not the last 20 a new client is sent.
+    pub start_cursor: Option<String>,
     /// Server clock minus local clock, µs (0 on one machine).
     pub offset_us: i64,
     pub stop: CancellationToken,
@@ -100,6 +103,9 @@ pub fn now_us() -> i64 {
 pub async fn run(transport: Transport, ctx: &Ctx, read: Arc<AtomicU64>) -> Tally {
     let mut t = Tally::default();
     t.since_us = now_us() + ctx.offset_us;
+    if let Some(c) = &ctx.start_cursor {
+        t.start_at(c);
+    }
     let res = match (ctx.protocol, transport) {
         (Protocol::Nchan, _) => nchan::run(transport, ctx, &mut t, read.clone()).await,
         (Protocol::Pushlab, _) => pushlab(transport, ctx, &mut t, read.clone()).await,

@@ -1,7 +1,10 @@
 //! Short polling: `GET /api/poll` every interval (at once while `more`).
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use pushlab::PollResponse;
 
@@ -11,6 +14,13 @@ use crate::http::Conn;
 use crate::tally::Tally;
 
 pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    // A random phase, as real pages have: clients that all poll right after
+    // the server publishes would show a latency no user sees.
+    let phase = RandomState::new().build_hasher().finish() % ctx.poll_interval.as_micros().max(1) as u64;
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_micros(phase)) => {}
+        _ = ctx.stop.cancelled() => return Ok(()),
+    }
     let mut conn: Option<Conn> = None;
     while !ctx.done(t) {
         let Some(c) = ensure(ctx, t, &mut conn, &read).await? else { continue };

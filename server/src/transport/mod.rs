@@ -59,12 +59,40 @@ pub fn poll_response(app: &AppState, t: Transport, batch: PollBatch) -> Response
     res
 }
 
+/// Why a stream must end, apart from its client going away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Shutdown,
+    Dropped,
+}
+
+/// Resolves when the server shuts down or the instructor drops `t`. A stream
+/// makes it once and polls it across all its events: making the two waits
+/// anew for every event showed up in the fan-out profile.
+pub fn stop_signal(app: &AppState, t: Transport) -> impl Future<Output = Stop> + Send + 'static {
+    let shutdown = app.shutdown.clone();
+    let mut drops = app.control.watch_drops(t);
+    drops.borrow_and_update();
+    async move {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled_owned() => Stop::Shutdown,
+            _ = drops.changed() => Stop::Dropped,
+        }
+    }
+}
+
 /// Waits out the instructor's delivery delay for the newest event of a batch.
+/// The wait is boxed: it is rare, and inline its timer would enlarge every
+/// stream's state for its whole life.
 pub async fn hold_for_delay(app: &AppState, sent_at_us: Option<i64>) {
     if let Some(left) = sent_at_us.and_then(|t| app.control.delay_left(t)) {
-        tokio::select! {
-            _ = tokio::time::sleep(left) => {}
-            _ = app.shutdown.cancelled() => {}
-        }
+        Box::pin(async {
+            tokio::select! {
+                _ = tokio::time::sleep(left) => {}
+                _ = app.shutdown.cancelled() => {}
+            }
+        })
+        .await;
     }
 }

@@ -7,6 +7,7 @@
 //! its `id:` is the new cursor so the browser's next `Last-Event-ID` is valid.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, interval_at};
 
-use super::{BATCH, hold_for_delay};
+use super::{BATCH, Stop, hold_for_delay, stop_signal};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::{Published, Read};
@@ -54,8 +55,7 @@ pub async fn handle(
     let keepalive = app.config.keepalive();
     let mut head = app.hub.subscribe();
     head.borrow_and_update();
-    let mut drops = app.control.watch_drops(Transport::Sse);
-    drops.borrow_and_update();
+    let stop = Box::pin(stop_signal(&app, Transport::Sse));
     let mut first = RETRY.to_vec();
     if let Some(reset) = &start.reset {
         first.extend_from_slice(&reset_frame(reset));
@@ -65,7 +65,7 @@ pub async fn handle(
         after: start.after,
         pending: Vec::new().into_iter(),
         head,
-        drops,
+        stop,
         keepalive: interval_at(Instant::now() + keepalive, keepalive),
         _open: open,
         app,
@@ -88,7 +88,8 @@ struct Conn {
     after: u64,
     pending: std::vec::IntoIter<Arc<Published>>,
     head: watch::Receiver<u64>,
-    drops: watch::Receiver<u64>,
+    /// Shutdown or the instructor's drop: either ends the stream.
+    stop: Pin<Box<dyn Future<Output = Stop> + Send>>,
     keepalive: Interval,
     _open: ConnGuard,
 }
@@ -123,8 +124,7 @@ impl Conn {
                 Read::Events(_) => {}
             }
             tokio::select! {
-                _ = self.app.shutdown.cancelled() => return None,
-                _ = self.drops.changed() => return None,
+                _ = &mut self.stop => return None,
                 changed = self.head.changed() => if changed.is_err() { return None },
                 _ = self.keepalive.tick() => {
                     self.app.stats.bytes(Transport::Sse, KEEP_ALIVE.len() as u64);

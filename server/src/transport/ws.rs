@@ -14,13 +14,17 @@ use pushlab::ws::close;
 use pushlab::{ClientMsg, ServerMsg, Transport};
 use tokio::time::{Instant, interval_at, timeout};
 
-use super::{BATCH, hold_for_delay};
+use super::{BATCH, Stop, hold_for_delay, stop_signal};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Read;
 use crate::messages;
 use crate::stats::ConnGuard;
 
+/// tungstenite reserves 128 KiB per connection by default. Clients send a
+/// few small messages (resume, ping, chat), so a 1 KiB read buffer is plenty;
+/// a larger frame is read in several chunks.
+const READ_BUFFER: usize = 1024;
 /// Largest message (and frame) a client may send; bigger ones close with 1009.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Protocol-level ping period; a peer silent for two periods is gone.
@@ -37,8 +41,7 @@ pub async fn handle(
     let open = app.stats.open(Transport::Ws)?;
     let tasks = app.tasks.clone();
     Ok(upgrade
-        // tungstenite reserves 128 KiB per connection by default; client frames are small.
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(MAX_MESSAGE)
@@ -67,8 +70,7 @@ enum Next {
 async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: ConnGuard) {
     let mut after: Option<u64> = None;
     let mut head = app.hub.subscribe();
-    let mut drops = app.control.watch_drops(Transport::Ws);
-    drops.borrow_and_update();
+    let mut stop = std::pin::pin!(stop_signal(&app, Transport::Ws));
     let mut ping = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
     let outcome = loop {
@@ -100,14 +102,18 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
         }
         let next = tokio::select! {
             biased;
-            _ = app.shutdown.cancelled() => Next::Close(close::GOING_AWAY, "server shutting down"),
-            _ = drops.changed() => Next::Close(close::DROPPED, "dropped by the instructor"),
+            why = &mut stop => match why {
+                Stop::Shutdown => Next::Close(close::GOING_AWAY, "server shutting down"),
+                Stop::Dropped => Next::Close(close::DROPPED, "dropped by the instructor"),
+            },
             msg = socket.recv() => {
                 last_heard = Instant::now();
                 match msg {
-                    Some(Ok(Message::Text(text))) => on_text(&app, &mut socket, peer, &text, &mut after).await,
+                    // Boxed, like the other rare paths below: inline, their state would
+                    // make every connection's task larger for the whole of its life.
+                    Some(Ok(Message::Text(text))) => Box::pin(on_text(&app, &mut socket, peer, &text, &mut after)).await,
                     Some(Ok(Message::Binary(_))) => {
-                        send(&app, &mut socket, &error("binary frames are not supported: send JSON text")).await
+                        Box::pin(send(&app, &mut socket, &error("binary frames are not supported: send JSON text"))).await
                     }
                     Some(Ok(Message::Close(_))) | None => Next::Gone,
                     Some(Ok(_)) => Next::Continue, // ping (answered by tungstenite) or pong
@@ -119,7 +125,7 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
             }
             _ = ping.tick() => {
                 let dead = last_heard.elapsed() > 2 * PING_EVERY;
-                if dead || socket.send(Message::Ping(Default::default())).await.is_err() {
+                if dead || Box::pin(socket.send(Message::Ping(Default::default()))).await.is_err() {
                     Next::Gone
                 } else {
                     Next::Continue
@@ -134,7 +140,7 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
     if let Next::Close(code, reason) = outcome {
         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
         // A peer that stopped reading cannot take even this; do not wait for it.
-        let _ = timeout(Duration::from_secs(1), socket.send(Message::Close(Some(frame)))).await;
+        let _ = timeout(Duration::from_secs(1), Box::pin(socket.send(Message::Close(Some(frame))))).await;
     }
 }
 
