@@ -1,7 +1,8 @@
 // What both Node peers share: the same SaaS stream pushlab publishes (the
 // envelope of SPEC §1, built once per event), a bounded history for resume,
 // and the subset of pushlab's HTTP API the load runner's scenarios use:
-// GET /api/time and POST /api/control (set_rate, burst, pause, resume, drop).
+// GET /api/time, GET /api/poll (where the runner learns the stream's head)
+// and POST /api/control (set_rate, burst, pause, resume, drop).
 
 const HISTORY = 10_000;
 const FIRST_PAGE = 20;
@@ -151,11 +152,25 @@ export class Feed {
     });
   }
 
+  // GET /api/poll: pushlab's short-polling answer, the events spliced as encoded.
+  poll(req, res) {
+    const after = new URL(req.url, 'http://x').searchParams.get('after');
+    const { error, reset, entries } = this.since(after);
+    if (error) return json(res, 400, { error: 'bad_cursor', message: error });
+    const page = entries.slice(0, 500);
+    const cursor = page.length ? page[page.length - 1].id : after || this.cursor();
+    const info = reset ? `,"reason":${JSON.stringify(reset.reason)},"missed":${reset.missed}` : '';
+    const text = `{"events":[${page.map((e) => e.json).join(',')}],"reset":${!!reset}${info},"cursor":"${cursor}","more":${entries.length > page.length}}`;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
   // The routes both peers share; false when the request is not one of them.
   route(req, res) {
     const path = req.url.split('?')[0];
     if (req.method === 'GET' && path === '/api/time') return json(res, 200, { now_us: nowUs() }), true;
     if (req.method === 'POST' && path === '/api/control') return this.control(req, res), true;
+    if (req.method === 'GET' && path === '/api/poll') return this.poll(req, res), true;
     return false;
   }
 }

@@ -58,3 +58,40 @@ pub fn fan_out(r: &Results) -> String {
     svg.push_str("</svg>\n");
     svg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Machine, ServerResults};
+    use crate::scenario::{Outcome, Row};
+
+    #[test]
+    fn one_bar_per_measured_run_and_ours_stand_out() {
+        let mut report: crate::report::Report = serde_json::from_value(serde_json::json!({
+            "url": "http://127.0.0.1:1", "transport": "ws", "clients": 1, "connected": 1, "failed": 0,
+            "clients_live": 1, "first_error": null, "duration_s": 1.0, "events": 1, "events_per_s": 1.0,
+            "latency_ms": null, "requests_per_event": null, "empty_per_event": null, "bytes_per_event": null,
+            "payload_per_event": null, "bytes_read": 0, "requests": 1, "empty_responses": 0, "reconnects": 0,
+            "gaps": 0, "duplicates": 0, "resets": 0,
+            "server": {"rss_start_kib": 0, "rss_end_kib": 0, "cpu_s": 1.0, "cpu_s_per_million": 2.0}
+        }))
+        .unwrap();
+        let ours = Row { label: "ws".into(), extra: vec![], report: report.clone() };
+        report.server = None; // measured elsewhere: no CPU figure, no bar
+        let theirs = Row { label: "ws".into(), extra: vec![], report };
+        let outcome = |row: Row| vec![Outcome { scenario: "fan-out".into(), rows: vec![row] }];
+        let r = Results {
+            date: "2026-01-01".into(),
+            machine: Machine { cpu: "t".into(), cores: 2, memory_gib: 1.0, kernel: "6".into() },
+            versions: vec![],
+            servers: vec![
+                ServerResults { server: "pushlab".into(), outcomes: outcome(ours) },
+                ServerResults { server: "nchan".into(), outcomes: outcome(theirs) },
+            ],
+        };
+        assert_eq!(bars(&r), vec![("pushlab · ws".to_string(), 500_000.0)]);
+        let svg = fan_out(&r);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains(">pushlab · ws</text>") && svg.contains("#2f6fde") && svg.contains(">500 k</text>"));
+    }
+}

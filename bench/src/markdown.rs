@@ -29,6 +29,11 @@ pub fn document(r: &Results) -> String {
         kernel = m.kernel,
     );
     servers(&mut out, r);
+    let _ = writeln!(
+        out,
+        "Where the time and memory go — the profiles behind these figures and what was changed \
+         because of them — is in [PROFILES.md](PROFILES.md).\n"
+    );
     targets(&mut out, r);
     scenarios(&mut out, r);
     out
@@ -385,4 +390,96 @@ fn scenarios(out: &mut String, r: &Results) {
 
 pub fn fan_out_svg_name() -> &'static str {
     FAN_OUT_SVG
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Latency, ServerCost};
+    use crate::results::{Machine, ServerResults};
+    use crate::scenario::Outcome;
+    use pushlab::Transport;
+
+    fn report(transport: Transport, cpu_s_per_million: f64, p50: f64) -> Report {
+        Report {
+            url: "http://127.0.0.1:1".into(),
+            transport,
+            clients: 200,
+            connected: 200,
+            failed: 0,
+            clients_live: 200,
+            first_error: None,
+            duration_s: 10.0,
+            events: 2_000_000,
+            events_per_s: 200_000.0,
+            latency_ms: Some(Latency { p50, p90: p50, p99: p50 * 2.0, p999: p50 * 3.0, max: p50 * 4.0 }),
+            requests_per_event: Some(0.0),
+            empty_per_event: Some(0.0),
+            bytes_per_event: Some(176.0),
+            payload_per_event: Some(172.0),
+            bytes_read: 0,
+            requests: 200,
+            empty_responses: 0,
+            reconnects: 0,
+            gaps: 0,
+            duplicates: 0,
+            resets: 0,
+            server: Some(ServerCost {
+                rss_start_kib: 0,
+                rss_end_kib: 0,
+                cpu_s: 1.0,
+                cpu_s_per_million: Some(cpu_s_per_million),
+            }),
+        }
+    }
+
+    fn results(servers: Vec<(&str, Vec<Outcome>)>) -> Results {
+        Results {
+            date: "2026-01-01".into(),
+            machine: Machine { cpu: "test".into(), cores: 2, memory_gib: 1.0, kernel: "6".into() },
+            versions: vec![],
+            servers: servers.into_iter().map(|(s, outcomes)| ServerResults { server: s.into(), outcomes }).collect(),
+        }
+    }
+
+    fn fan_out(rows: Vec<(&str, Report)>) -> Outcome {
+        Outcome {
+            scenario: "fan-out".into(),
+            rows: rows.into_iter().map(|(l, report)| Row { label: l.into(), extra: vec![], report }).collect(),
+        }
+    }
+
+    #[test]
+    fn targets_compare_within_the_run_and_missing_cells_read_na() {
+        let r = results(vec![
+            (
+                "pushlab",
+                vec![fan_out(vec![
+                    ("ws", report(Transport::Ws, 1.0, 0.05)),
+                    ("sse", report(Transport::Sse, 2.0, 0.05)),
+                ])],
+            ),
+            ("node-ws", vec![fan_out(vec![("ws", report(Transport::Ws, 4.0, 0.05))])]),
+        ]);
+        let doc = document(&r);
+        // 1 M deliveries per CPU-second against 250 k: 4×, met.
+        assert!(doc.contains("| 1000 k/s vs 250 k/s: 4.00× | yes |"), "{doc}");
+        // No nchan results: its comparison and its rows are n/a, not zero.
+        assert!(doc.contains("at least the nchan peer's | n/a | n/a |"), "{doc}");
+        assert!(doc.contains("| ws | nchan | n/a | n/a |"), "{doc}");
+        // SSE at half the WS rate is outside 15%.
+        assert!(doc.contains("SSE at 50% of WS | **no** |"), "{doc}");
+        assert!(doc.contains("![Deliveries per server CPU-second, fan-out](perf-fanout.svg)"));
+    }
+
+    #[test]
+    fn a_run_with_gaps_or_missing_scenarios_is_not_clean() {
+        let mut bad = report(Transport::Ws, 1.0, 0.05);
+        bad.gaps = 3;
+        let r = results(vec![("pushlab", vec![fan_out(vec![("ws", bad)])])]);
+        let problems = r.problems();
+        assert!(problems.iter().any(|p| p.contains("pushlab fan-out ws: 0 failed, 3 gaps")), "{problems:?}");
+        assert!(problems.iter().any(|p| p == "pushlab: no idle results"), "{problems:?}");
+        assert!(problems.iter().any(|p| p == "nchan: no fan-out results"), "{problems:?}");
+    }
 }
