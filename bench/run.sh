@@ -82,19 +82,17 @@ run_scenarios pushlab http://127.0.0.1:3100 "${pids[-1]}" pushlab poll,long-poll
   idle capacity fan-out latency wire-cost slow-consumer reconnect-storm
 stop_last
 
-say "node-ws"
-node bench/peers/ws-peer.mjs --addr 127.0.0.1:3101 --token "$token" >"$work/node-ws-server.log" 2>&1 &
-pids+=($!)
-wait_for http://127.0.0.1:3101/api/time
-run_scenarios node-ws http://127.0.0.1:3101 "${pids[-1]}" pushlab ws "${peer_scenarios[@]}"
-stop_last
-
-say "node-sse"
-node bench/peers/sse-peer.mjs --addr 127.0.0.1:3102 --token "$token" >"$work/node-sse-server.log" 2>&1 &
-pids+=($!)
-wait_for http://127.0.0.1:3102/api/time
-run_scenarios node-sse http://127.0.0.1:3102 "${pids[-1]}" pushlab sse "${peer_scenarios[@]}"
-stop_last
+# node_peer NAME SCRIPT PORT TRANSPORT: a Node peer, through the peers' scenarios.
+node_peer() {
+  say "$1"
+  node "bench/peers/$2" --addr "127.0.0.1:$3" --token "$token" >"$work/$1-server.log" 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$3/api/time"
+  run_scenarios "$1" "http://127.0.0.1:$3" "${pids[-1]}" pushlab "$4" "${peer_scenarios[@]}"
+  stop_last
+}
+node_peer node-ws ws-peer.mjs 3101 ws
+node_peer node-sse sse-peer.mjs 3102 sse
 
 say "nchan"
 mkdir -p "$work/nginx/tmp"

@@ -19,13 +19,14 @@ use crate::{LoadError, http};
 struct Settings {
     rate_per_s: f64,
     paused: bool,
+    /// Events to publish at once, on top of the pace.
+    bursts: u32,
 }
 
 /// A handle on the publishing task; dropping it stops the task.
 #[derive(Debug)]
 pub struct Feeder {
     settings: Arc<Mutex<Settings>>,
-    bursts: Arc<Mutex<u32>>,
     changed: Arc<Notify>,
     stop: CancellationToken,
 }
@@ -41,8 +42,7 @@ impl Feeder {
     pub async fn start(host: &str, path: &str, rate_per_s: f64) -> Result<Feeder, LoadError> {
         let conn = http::connect(host, Arc::default()).await?;
         let feeder = Feeder {
-            settings: Arc::new(Mutex::new(Settings { rate_per_s, paused: false })),
-            bursts: Arc::default(),
+            settings: Arc::new(Mutex::new(Settings { rate_per_s, paused: false, bursts: 0 })),
             changed: Arc::default(),
             stop: CancellationToken::new(),
         };
@@ -53,7 +53,6 @@ impl Feeder {
             epoch: format!("{:x}", now_us() / 1_000_000),
             seq: 0,
             settings: feeder.settings.clone(),
-            bursts: feeder.bursts.clone(),
             changed: feeder.changed.clone(),
         };
         tokio::spawn(task.run(feeder.stop.clone()));
@@ -61,17 +60,19 @@ impl Feeder {
     }
 
     pub fn set_rate(&self, per_s: f64) {
-        self.settings.lock().expect("feeder settings").rate_per_s = per_s;
-        self.changed.notify_one();
+        self.change(|s| s.rate_per_s = per_s);
     }
 
     pub fn set_paused(&self, paused: bool) {
-        self.settings.lock().expect("feeder settings").paused = paused;
-        self.changed.notify_one();
+        self.change(|s| s.paused = paused);
     }
 
     pub fn burst(&self, n: u32) {
-        *self.bursts.lock().expect("feeder bursts") += n;
+        self.change(|s| s.bursts += n);
+    }
+
+    fn change(&self, f: impl FnOnce(&mut Settings)) {
+        f(&mut self.settings.lock().expect("feeder settings"));
         self.changed.notify_one();
     }
 }
@@ -83,7 +84,6 @@ struct Task {
     epoch: String,
     seq: u64,
     settings: Arc<Mutex<Settings>>,
-    bursts: Arc<Mutex<u32>>,
     changed: Arc<Notify>,
 }
 
@@ -100,7 +100,7 @@ impl Task {
                     // New settings restart the pacing, as pushlab's simulator does.
                     anchor = Instant::now();
                     emitted = 0;
-                    let n = std::mem::take(&mut *self.bursts.lock().expect("feeder bursts"));
+                    let n = std::mem::take(&mut self.settings.lock().expect("feeder settings").bursts);
                     for _ in 0..n {
                         self.publish().await;
                     }

@@ -96,7 +96,6 @@ struct Target {
 
 fn targets(out: &mut String, r: &Results) {
     let mut t = Vec::new();
-    let p = |scenario: &str, label: &str| ours(r, scenario, label);
     let fan = |server, label| row(r, server, "fan-out", label).and_then(|row| efficiency(&row.report));
     let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
     let ws_eff = fan("pushlab", "ws");
@@ -119,7 +118,7 @@ fn targets(out: &mut String, r: &Results) {
         met: sse.map(|x| x >= 0.85),
     });
     for (label, limit) in [("ws", 8_000.0), ("sse", 12_000.0), ("long-poll", 12_000.0)] {
-        let v = p("idle", label).and_then(rss_per_conn);
+        let v = ours(r, "idle", label).and_then(rss_per_conn);
         t.push(Target {
             what: match label {
                 "ws" => "idle memory per WS connection ≤ 8 KB",
@@ -130,7 +129,7 @@ fn targets(out: &mut String, r: &Results) {
             met: v.map(|b| b <= limit),
         });
     }
-    let cap: Vec<&Report> = ["ws", "sse", "long-poll"].iter().filter_map(|l| p("capacity", l)).collect();
+    let cap: Vec<&Report> = ["ws", "sse", "long-poll"].iter().filter_map(|l| ours(r, "capacity", l)).collect();
     let all_in = |rep: &&Report| rep.failed == 0 && rep.clients_live == rep.clients;
     let one = cap.iter().filter(|rep| all_in(rep) && rep.clients >= 6000).count();
     t.push(Target {
@@ -146,7 +145,7 @@ fn targets(out: &mut String, r: &Results) {
         met: (!cap.is_empty()).then_some(all && total >= 18_000),
     });
     for (label, p50, p99) in [("ws", 0.1, Some(0.5)), ("sse", 0.1, Some(0.5)), ("long-poll", 0.3, None)] {
-        let l = p("latency", label).and_then(|rep| rep.latency_ms);
+        let l = ours(r, "latency", label).and_then(|rep| rep.latency_ms);
         t.push(Target {
             what: match label {
                 "ws" => "latency, 100 clients × 100 events/s, WS: p50 ≤ 100 µs, p99 ≤ 500 µs",
@@ -159,7 +158,7 @@ fn targets(out: &mut String, r: &Results) {
     }
     for (label, framing, limit) in [("ws", "WS", 1.1), ("sse", "SSE", 1.2)] {
         let wire_label = format!("100 ev/s · {label}");
-        let rep = p("wire-cost", &wire_label);
+        let rep = ours(r, "wire-cost", &wire_label);
         let overhead = rep.and_then(|rep| {
             let payload = rep.payload_per_event?;
             let minimal = payload + if label == "ws" { ws_header(payload) } else { 8.0 };

@@ -38,8 +38,7 @@ pub fn host_of(url: &str) -> Result<String, LoadError> {
 }
 
 /// Server clock minus local clock, from the best of five `/api/time` round trips.
-pub async fn clock_offset(host: &str) -> Result<i64, LoadError> {
-    let mut conn = http::connect(host, Arc::default()).await?;
+pub async fn clock_offset(conn: &mut http::Conn) -> Result<i64, LoadError> {
     let mut best: Option<(i64, i64)> = None;
     for _ in 0..5 {
         let t0 = now_us();
@@ -59,8 +58,7 @@ pub async fn clock_offset(host: &str) -> Result<i64, LoadError> {
 }
 
 /// The id of the newest event: the cursor of a first `/api/poll` answer.
-pub async fn head_cursor(host: &str) -> Result<String, LoadError> {
-    let mut conn = http::connect(host, Arc::default()).await?;
+pub async fn head_cursor(conn: &mut http::Conn) -> Result<String, LoadError> {
     let (status, body) = conn.get_body("/api/poll").await?;
     if status != 200 {
         return Err(LoadError::Protocol(format!("/api/poll: HTTP {status}")));
@@ -78,14 +76,14 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
 /// What the clients of a run share; a scenario keeps a handle to steer it.
 pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
     let host = host_of(&opts.url)?;
-    // nchan has no clock to ask; its events are stamped by our own feeder.
-    let offset_us = match opts.protocol {
-        Protocol::Pushlab => clock_offset(&host).await?,
-        Protocol::Nchan => 0,
-    };
-    let start_cursor = match opts.protocol {
-        Protocol::Pushlab => Some(head_cursor(&host).await?),
-        Protocol::Nchan => None, // its subscribers start at the newest message
+    let (offset_us, start_cursor) = match opts.protocol {
+        Protocol::Pushlab => {
+            let mut conn = http::connect(&host, Arc::default()).await?;
+            (clock_offset(&mut conn).await?, Some(head_cursor(&mut conn).await?))
+        }
+        // nchan has no clock to ask (our own feeder stamps its events), and its
+        // subscribers start at the newest message.
+        Protocol::Nchan => (0, None),
     };
     Ok(Ctx {
         host,

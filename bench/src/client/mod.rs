@@ -138,6 +138,25 @@ pub async fn retry(ctx: &Ctx, t: &mut Tally, err: LoadError) -> Result<(), LoadE
     }
 }
 
+/// A streaming client's life: `$once` holds one connection until it ends; an
+/// error waits and retries, a stream the server ended counts a reconnect
+/// (a drop, or too slow), and either way the client comes back from its cursor.
+/// A macro, not a function taking an async closure: that closure's future
+/// borrows the tally, and tokio::spawn cannot prove such a future `Send`.
+macro_rules! reconnecting {
+    ($ctx:expr, $t:expr, $once:expr) => {{
+        while !$ctx.done($t) {
+            match $once.await {
+                Err(e) => $crate::client::retry($ctx, $t, e).await?,
+                Ok(()) if !$ctx.done($t) => $t.reconnects += 1,
+                Ok(()) => {}
+            }
+        }
+        Ok(())
+    }};
+}
+pub(crate) use reconnecting;
+
 /// The client's HTTP connection, opened (again) when missing; `None` when that
 /// failed and the caller should go round its loop after the retry pause.
 pub async fn ensure<'a>(

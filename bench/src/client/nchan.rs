@@ -11,12 +11,10 @@ use std::sync::atomic::AtomicU64;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use pushlab::{Envelope, Transport};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Ctx, ensure, retry, sse};
+use super::{Ctx, ensure, reconnecting, retry, sse};
 use crate::LoadError;
-use crate::counting::Counting;
 use crate::http::Conn;
 use crate::tally::Tally;
 
@@ -40,14 +38,7 @@ fn on_message(ctx: &Ctx, t: &mut Tally, data: &str) -> Result<(), LoadError> {
 /// EventSource: `id:` lines carry nchan's message id, sent back as Last-Event-ID.
 async fn event_source(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
     let mut last_id: Option<String> = None;
-    while !ctx.done(t) {
-        match event_source_once(ctx, t, &mut last_id, read.clone()).await {
-            Err(e) => retry(ctx, t, e).await?,
-            Ok(()) if !ctx.done(t) => t.reconnects += 1,
-            Ok(()) => {}
-        }
-    }
-    Ok(())
+    reconnecting!(ctx, t, event_source_once(ctx, t, &mut last_id, read.clone()))
 }
 
 async fn event_source_once(
@@ -86,25 +77,11 @@ async fn event_source_once(
 /// WebSocket: one text frame per message, no ids (nchan sends them only with
 /// its `ws+meta.nchan` subprotocol); a reconnect starts from the newest message.
 async fn ws(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
-    while !ctx.done(t) {
-        match ws_once(ctx, t, read.clone()).await {
-            Err(e) => retry(ctx, t, e).await?,
-            Ok(()) if !ctx.done(t) => t.reconnects += 1,
-            Ok(()) => {}
-        }
-    }
-    Ok(())
+    reconnecting!(ctx, t, ws_once(ctx, t, read.clone()))
 }
 
 async fn ws_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
-    let tcp =
-        TcpStream::connect(&ctx.host).await.map_err(|source| LoadError::Connect { addr: ctx.host.clone(), source })?;
-    let _ = tcp.set_nodelay(true);
-    t.requests += 1;
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{}{PATH}", ctx.host), Counting::new(tcp, read))
-        .await
-        .map_err(|e| LoadError::Ws(e.to_string()))?;
-    t.connected = true;
+    let mut ws = super::ws::connect(ctx, t, PATH, read).await?;
     loop {
         let msg = tokio::select! {
             m = ws.next() => m,

@@ -9,21 +9,13 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use pushlab::{Envelope, ResetNotice};
 
-use super::{Ctx, after, retry};
+use super::{Ctx, after, reconnecting};
 use crate::LoadError;
 use crate::http;
 use crate::tally::Tally;
 
 pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
-    while !ctx.done(t) {
-        if let Err(e) = stream_once(ctx, t, read.clone()).await {
-            retry(ctx, t, e).await?;
-        } else if !ctx.done(t) {
-            // The server ended the stream (a drop, or too slow): come back.
-            t.reconnects += 1;
-        }
-    }
-    Ok(())
+    reconnecting!(ctx, t, stream_once(ctx, t, read.clone()))
 }
 
 async fn stream_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {

@@ -7,34 +7,36 @@ use std::sync::atomic::AtomicU64;
 use futures_util::{SinkExt, StreamExt};
 use pushlab::{ClientMsg, ServerMsg};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Ctx, retry};
+use super::{Ctx, reconnecting};
 use crate::LoadError;
 use crate::counting::Counting;
 use crate::tally::Tally;
 
+pub type Socket = WebSocketStream<Counting<TcpStream>>;
+
 pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
-    while !ctx.done(t) {
-        match socket_once(ctx, t, read.clone()).await {
-            Err(e) => retry(ctx, t, e).await?,
-            Ok(()) if !ctx.done(t) => t.reconnects += 1,
-            Ok(()) => {}
-        }
-    }
-    Ok(())
+    reconnecting!(ctx, t, socket_once(ctx, t, read.clone()))
 }
 
-async fn socket_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+/// Opens a WebSocket to `path` on the server (one more request in the tally);
+/// bytes read are added to `read`.
+pub async fn connect(ctx: &Ctx, t: &mut Tally, path: &str, read: Arc<AtomicU64>) -> Result<Socket, LoadError> {
     let tcp =
         TcpStream::connect(&ctx.host).await.map_err(|source| LoadError::Connect { addr: ctx.host.clone(), source })?;
     let _ = tcp.set_nodelay(true);
-    let url = format!("ws://{}/api/ws", ctx.host);
     t.requests += 1;
-    let (mut ws, _) = tokio_tungstenite::client_async(url, Counting::new(tcp, read))
+    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{}{path}", ctx.host), Counting::new(tcp, read))
         .await
         .map_err(|e| LoadError::Ws(e.to_string()))?;
     t.connected = true;
+    Ok(ws)
+}
+
+async fn socket_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
+    let mut ws = connect(ctx, t, "/api/ws", read).await?;
     let resume = serde_json::to_string(&ClientMsg::Resume { after: t.cursor.clone() }).expect("resume serializes");
     ws.send(Message::text(resume)).await.map_err(|e| LoadError::Ws(e.to_string()))?;
     loop {
