@@ -19,10 +19,6 @@ pub mod sync;
 pub mod transport;
 
 use leptos::prelude::*;
-use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_query_map;
 use pushlab::{Envelope, Transport};
 
 use crate::components::compare::Comparison;
@@ -33,7 +29,7 @@ use crate::components::saas::{ChatBox, Counter, Jobs, Notifications, Presence};
 use crate::components::server::ServerView;
 use crate::components::switch::TransportSwitch;
 use crate::components::teach::TeachingPanel;
-use crate::lab::{DEFAULT_INTERVAL_S, Lab};
+use crate::lab::Lab;
 
 /// What the server gives the first render so the page is never blank: the
 /// events that rebuild the current state, and the stream's head to resume
@@ -59,6 +55,10 @@ fn initial_events() -> InitialEvents {
     InitialEvents::default()
 }
 
+const TITLE: &str = "pushlab — a live lab for server push";
+
+/// The document around the dashboard. Only the body is hydrated, so the head
+/// is plain server-rendered markup (no router or meta crate in the bundle).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -66,9 +66,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>{TITLE}</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/pushlab.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -77,37 +79,56 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
+/// What any other path shows (with status 404): no dashboard, no WASM.
+pub fn not_found_shell(_options: LeptosOptions) -> impl IntoView {
     view! {
-        <Stylesheet id="leptos" href="/pkg/pushlab.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Title text="pushlab — a live lab for server push"/>
-        <Router>
-            <Routes fallback=|| view! { <main class="page"><p class="not-found">"Page not found."</p></main> }>
-                <Route path=StaticSegment("") view=Dashboard/>
-            </Routes>
-        </Router>
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>{TITLE}</title>
+                <link rel="stylesheet" href="/pkg/pushlab.css"/>
+            </head>
+            <body>
+                <main class="page">
+                    <p class="not-found">"Page not found. The dashboard is at "<a href="/">"/"</a>"."</p>
+                </main>
+            </body>
+        </html>
     }
 }
 
-/// `?transport=sse&interval=2`: what an instructor's link selects.
-fn from_query() -> (Transport, u32) {
-    let q = use_query_map().get_untracked();
-    let t = q.get("transport").and_then(|t| t.parse().ok()).unwrap_or(Transport::Sse);
-    let interval = q.get("interval").and_then(|i| i.parse().ok()).unwrap_or(DEFAULT_INTERVAL_S);
-    (t, interval)
+#[component]
+pub fn App() -> impl IntoView {
+    let (transport, interval) = model::link::from_query(&query_string());
+    view! { <Dashboard transport interval/> }
+}
+
+/// The page's query string, from the request being rendered or the address bar.
+fn query_string() -> String {
+    #[cfg(feature = "ssr")]
+    return use_context::<http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(str::to_owned))
+        .unwrap_or_default();
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    return window().location().search().unwrap_or_default();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    String::new()
 }
 
 #[component]
-fn Dashboard() -> impl IntoView {
-    let (transport, interval) = from_query();
+fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
     let lab = Lab::new(transport, interval);
     let initial = initial_events();
     lab.start_from(&initial);
-    // `<` escaped so no event text can close the script element.
+    // `<` escaped so no event text can close the script element. Hydration
+    // leaves server-rendered inner HTML alone, so the browser need not (and
+    // does not carry the code to) serialize events.
+    #[cfg(feature = "ssr")]
     let initial_json = serde_json::to_string(&initial).unwrap_or_default().replace('<', "\\u003c");
+    #[cfg(not(feature = "ssr"))]
+    let initial_json = String::new();
     provide_context(lab);
     #[cfg(feature = "hydrate")]
     run_in_browser(lab);
@@ -123,17 +144,16 @@ fn Dashboard() -> impl IntoView {
                     <TransportSwitch/>
                 </nav>
             </header>
-            // Each cell is type-erased: one giant view type slows every build and overflows rustc's depth limit.
             <div class="grid">
-                <div class="col-wide">{view! { <Figures/> }.into_any()}</div>
-                <div class="col-side">{view! { <TeachingPanel/> }.into_any()}</div>
-                <div class="col-third">{view! { <Jobs/> }.into_any()}</div>
-                <div class="col-third stack">{view! { <Counter/><Presence/> }.into_any()}</div>
-                <div class="col-third">{view! { <Notifications/> }.into_any()}</div>
-                <div class="col-wide">{view! { <RequestLogView/> }.into_any()}</div>
-                <div class="col-side">{view! { <ChatBox/> }.into_any()}</div>
-                <div class="col-wide">{view! { <Comparison/> }.into_any()}</div>
-                <div class="col-side stack">{view! { <ServerView/><InstructorPanel/> }.into_any()}</div>
+                <div class="col-wide"><Figures/></div>
+                <div class="col-side"><TeachingPanel/></div>
+                <div class="col-third"><Jobs/></div>
+                <div class="col-third stack"><Counter/><Presence/></div>
+                <div class="col-third"><Notifications/></div>
+                <div class="col-wide"><RequestLogView/></div>
+                <div class="col-side"><ChatBox/></div>
+                <div class="col-wide"><Comparison/></div>
+                <div class="col-side stack"><ServerView/><InstructorPanel/></div>
             </div>
         </main>
     }
@@ -159,7 +179,7 @@ fn run_in_browser(lab: Lab) {
         (t, g)
     });
     Effect::new(move |_| {
-        let url = format!("?transport={}&interval={}", lab.active.get().as_str(), lab.interval_s.get());
+        let url = model::link::to_query(lab.active.get(), lab.interval_s.get());
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }

@@ -33,7 +33,7 @@ pub mod transport;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use app::{App, shell};
+use app::{App, not_found_shell, shell};
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
@@ -111,7 +111,7 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(leptos.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(not_found_shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

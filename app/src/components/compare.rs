@@ -113,7 +113,8 @@ pub fn Comparison() -> impl IntoView {
                         <th class="num">"p50"</th><th class="num">"p95"</th><th class="num">"p99"</th><th class="num">"max"</th>
                     </tr></thead>
                     <tbody>
-                        <For each=move || rows.get() key=|r| format!("{r:?}") let:r>
+                        // Four rows, all of which change every second: re-rendered whole, not keyed.
+                        {move || rows.get().into_iter().map(|r| view! {
                             <tr data-row=r.transport>
                                 <td>{r.transport}</td><td class="num">{r.events}</td><td class="num">{r.requests}</td>
                                 <td class="num">{r.empty_responses}</td><td class="num">{r.connections}</td><td class="num">{r.reconnects}</td>
@@ -121,7 +122,7 @@ pub fn Comparison() -> impl IntoView {
                                 <td class="num">{format::ratio(r.events_per_request)}</td>
                                 <td class="num">{ms(r.p50_ms)}</td><td class="num">{ms(r.p95_ms)}</td><td class="num">{ms(r.p99_ms)}</td><td class="num">{ms(r.max_ms)}</td>
                             </tr>
-                        </For>
+                        }).collect_view()}
                     </tbody>
                 </table>
             </div>

@@ -1,6 +1,7 @@
 //! The instructor's panel: unlocked with the token printed at start-up, it
 //! drives `POST /api/control` — rate, bursts, pause, drops, delay.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use pushlab::{ControlAction, Settings, Transport};
 
@@ -71,35 +72,38 @@ pub fn InstructorPanel() -> impl IntoView {
     view! {
         <section class="card instructor" aria-labelledby="instructor-title">
             <h2 id="instructor-title">"Instructor"</h2>
-            <Show
-                when=move || unlocked.get()
-                fallback=move || view! {
+            // Either, not Show: Show's type-erased children would pull a second
+            // (async) hydration path for this whole panel into the bundle.
+            {move || if unlocked.get() {
+                Either::Left(view! {
+                    <div class="controls-grid">
+                        <label>"events/s"<input type="number" min="0.1" max="1000" step="any" data-testid="rate" bind:value=rate/></label>
+                        <button type="button" data-testid="set-rate" on:click=move |_| send(Some(ControlAction::SetRate { per_s: number(rate) }))>"Set rate"</button>
+                        <label>"burst of"<input type="number" min="1" max="10000" data-testid="burst" bind:value=burst/></label>
+                        <button type="button" data-testid="fire-burst" on:click=move |_| send(Some(ControlAction::Burst { n: number(burst) as u32 }))>"Burst"</button>
+                        <label>"delay ms"<input type="number" min="0" max="10000" data-testid="delay" bind:value=delay/></label>
+                        <button type="button" data-testid="set-delay" on:click=move |_| send(Some(ControlAction::Delay { ms: number(delay) as u64 }))>"Set delay"</button>
+                    </div>
+                    <div class="row">
+                        <button type="button" data-testid="pause" on:click=move |_| send(Some(if paused() { ControlAction::Resume } else { ControlAction::Pause }))>
+                            {move || if paused() { "Resume the stream" } else { "Pause the stream" }}
+                        </button>
+                        <span class="drop-label">"Drop every:"</span>
+                        {[Transport::LongPoll, Transport::Sse, Transport::Ws].into_iter().map(|t| view! {
+                            <button type="button" class="ghost" data-testid=format!("drop-{}", t.as_str())
+                                on:click=move |_| send(Some(ControlAction::Drop { transport: t }))>{t.as_str()}</button>
+                        }).collect_view()}
+                    </div>
+                })
+            } else {
+                Either::Right(view! {
                     <form class="row" on:submit=unlock>
                         <input type="password" autocomplete="off" placeholder="token from the server's log" aria-label="Instructor token"
                             data-testid="token" bind:value=token/>
                         <button type="submit" data-testid="unlock">"Unlock"</button>
                     </form>
-                }
-            >
-                <div class="controls-grid">
-                    <label>"events/s"<input type="number" min="0.1" max="1000" step="any" data-testid="rate" bind:value=rate/></label>
-                    <button type="button" data-testid="set-rate" on:click=move |_| send(Some(ControlAction::SetRate { per_s: number(rate) }))>"Set rate"</button>
-                    <label>"burst of"<input type="number" min="1" max="10000" data-testid="burst" bind:value=burst/></label>
-                    <button type="button" data-testid="fire-burst" on:click=move |_| send(Some(ControlAction::Burst { n: number(burst) as u32 }))>"Burst"</button>
-                    <label>"delay ms"<input type="number" min="0" max="10000" data-testid="delay" bind:value=delay/></label>
-                    <button type="button" data-testid="set-delay" on:click=move |_| send(Some(ControlAction::Delay { ms: number(delay) as u64 }))>"Set delay"</button>
-                </div>
-                <div class="row">
-                    <button type="button" data-testid="pause" on:click=move |_| send(Some(if paused() { ControlAction::Resume } else { ControlAction::Pause }))>
-                        {move || if paused() { "Resume the stream" } else { "Pause the stream" }}
-                    </button>
-                    <span class="drop-label">"Drop every:"</span>
-                    {[Transport::LongPoll, Transport::Sse, Transport::Ws].into_iter().map(|t| view! {
-                        <button type="button" class="ghost" data-testid=format!("drop-{}", t.as_str())
-                            on:click=move |_| send(Some(ControlAction::Drop { transport: t }))>{t.as_str()}</button>
-                    }).collect_view()}
-                </div>
-            </Show>
+                })
+            }}
             <p class="note" data-testid="instructor-feedback">{move || feedback.get()}</p>
         </section>
     }

@@ -27,7 +27,7 @@ pub fn Jobs() -> impl IntoView {
         <section class="card jobs" aria-labelledby="jobs-title">
             <h2 id="jobs-title">"Background jobs"</h2>
             <ul class="job-list" data-testid="jobs">
-                <For each=jobs key=|j| (j.id.clone(), j.progress, j.state as u8) let:j>
+                {move || jobs().into_iter().map(|j| view! {
                     <li class="job" data-state=state_name(j.state)>
                         <div class="job-head">
                             <span class="job-name">{j.name.clone()}</span>
@@ -37,11 +37,9 @@ pub fn Jobs() -> impl IntoView {
                             <div class="bar-fill" style=format!("width: {}%", j.progress)></div>
                         </div>
                     </li>
-                </For>
+                }).collect_view()}
             </ul>
-            <Show when=move || lab.saas.with(|s| s.jobs.is_empty())>
-                <p class="empty">"Waiting for the first job…"</p>
-            </Show>
+            {move || lab.saas.with(|s| s.jobs.is_empty()).then(|| view! { <p class="empty">"Waiting for the first job…"</p> })}
         </section>
     }
 }
@@ -63,9 +61,9 @@ pub fn Notifications() -> impl IntoView {
         <section class="card notifications" aria-labelledby="notes-title">
             <h2 id="notes-title">"Notifications"</h2>
             <ul class="note-list" data-testid="notifications">
-                <For each=items key=|n| n.seq let:n>
+                {move || items().into_iter().map(|n| view! {
                     <li data-kind=kind_name(n.kind)><span class="kind">{kind_name(n.kind)}</span>{n.text}</li>
-                </For>
+                }).collect_view()}
             </ul>
         </section>
     }
@@ -153,9 +151,9 @@ pub fn ChatBox() -> impl IntoView {
         <section class="card chat" aria-labelledby="chat-title">
             <h2 id="chat-title">"Chat"</h2>
             <ol class="chat-list" data-testid="chat">
-                <For each=messages key=|c| c.seq let:c>
+                {move || messages().into_iter().map(|c| view! {
                     <li><strong>{c.from}</strong>": "{c.text}</li>
-                </For>
+                }).collect_view()}
             </ol>
             <form class="chat-form" on:submit=send>
                 <input type="text" class="chat-name" placeholder="name" maxlength="32" aria-label="Your name"
