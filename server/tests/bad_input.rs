@@ -52,6 +52,22 @@ async fn unknown_api_routes_are_404_json() {
 }
 
 #[tokio::test]
+async fn other_paths_get_a_plain_404_page_and_the_dashboard_reads_its_link() {
+    let s = server(&[]).await;
+    let res = s.get("/nope").await;
+    assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Page not found"), "{page}");
+    assert!(!page.contains("/pkg/pushlab.js"), "a 404 page loads no dashboard");
+
+    let page = s.get("/?transport=long-poll&interval=7").await.text().await.unwrap();
+    assert!(page.contains(r#"data-transport="long-poll" aria-checked="true""#), "the link selects the transport");
+    assert!(page.contains("/pkg/pushlab.js"), "the dashboard hydrates");
+    let page = s.get("/?transport=nope").await.text().await.unwrap();
+    assert!(page.contains(r#"data-transport="sse" aria-checked="true""#), "a bad link falls back to SSE");
+}
+
+#[tokio::test]
 async fn bad_chat_posts_are_refused() {
     let s = server(&[]).await;
     let post = |body: serde_json::Value| s.http.post(s.url("/api/messages")).json(&body).send();
