@@ -34,8 +34,11 @@ pub struct PollReset {
 /// `GET /api/poll` and `GET /api/long-poll` (200).
 ///
 /// Generic over the event so the server can splice the bytes it encoded once
-/// at publish (`&RawValue`) while clients read typed [`Envelope`]s.
+/// at publish (`&RawValue`) while clients read typed [`Envelope`]s. Read
+/// through [`PollWire`]: a flattened field would make serde copy the whole
+/// answer, events included, into an intermediate tree first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PollWire<E>", bound(deserialize = "E: Deserialize<'de>"))]
 pub struct PollResponse<E = Envelope> {
     pub events: Vec<E>,
     pub reset: bool,
@@ -45,6 +48,24 @@ pub struct PollResponse<E = Envelope> {
     pub cursor: String,
     /// More events are waiting after `cursor` (catch-up in pages).
     pub more: bool,
+}
+
+/// A poll answer as it is written: the reset fields beside the others.
+#[derive(Deserialize)]
+struct PollWire<E> {
+    events: Vec<E>,
+    reset: bool,
+    reason: Option<ResetReason>,
+    missed: Option<u64>,
+    cursor: String,
+    more: bool,
+}
+
+impl<E> From<PollWire<E>> for PollResponse<E> {
+    fn from(w: PollWire<E>) -> Self {
+        let reset_info = w.reason.map(|reason| PollReset { reason, missed: w.missed });
+        PollResponse { events: w.events, reset: w.reset, reset_info, cursor: w.cursor, more: w.more }
+    }
 }
 
 /// `POST /api/messages` body.

@@ -1,7 +1,10 @@
 //! The envelope every transport delivers, and the typed events of a SaaS
 //! dashboard it carries.
 
+use serde::de::{Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize};
+
+use crate::tagged::{self, Tagged};
 
 /// One delivered event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,8 +18,8 @@ pub struct Envelope {
     pub event: Event,
 }
 
-/// The payload, internally tagged by `type`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The payload, internally tagged by `type` (read in one pass: see `tagged`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum Event {
     #[serde(rename = "notification")]
@@ -30,8 +33,70 @@ pub enum Event {
     #[serde(rename = "presence")]
     Presence { counts: PresenceCounts },
     /// A type this build does not know: clients skip it but still count its seq.
-    #[serde(other, skip_serializing)]
+    #[serde(skip_serializing)]
     Unknown,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tagged::deserialize(deserializer)
+    }
+}
+
+impl Tagged for Event {
+    const EXPECTING: &'static str = "an event object tagged by `type`";
+
+    fn read<'de, D: Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Notification {
+            kind: NotificationKind,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        struct JobUpdate {
+            job_id: String,
+            name: String,
+            progress: u8,
+            state: JobState,
+        }
+        #[derive(Deserialize)]
+        struct CounterUpdate {
+            name: String,
+            value: i64,
+        }
+        #[derive(Deserialize)]
+        struct ChatMessage {
+            from: String,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        struct Presence {
+            counts: PresenceCounts,
+        }
+        Ok(match tag {
+            "notification" => {
+                let Notification { kind, text } = Notification::deserialize(rest)?;
+                Event::Notification { kind, text }
+            }
+            "job:update" => {
+                let JobUpdate { job_id, name, progress, state } = JobUpdate::deserialize(rest)?;
+                Event::JobUpdate { job_id, name, progress, state }
+            }
+            "counter:update" => {
+                let CounterUpdate { name, value } = CounterUpdate::deserialize(rest)?;
+                Event::CounterUpdate { name, value }
+            }
+            "chat:message" => {
+                let ChatMessage { from, text } = ChatMessage::deserialize(rest)?;
+                Event::ChatMessage { from, text }
+            }
+            "presence" => Event::Presence { counts: Presence::deserialize(rest)?.counts },
+            _ => {
+                IgnoredAny::deserialize(rest)?;
+                Event::Unknown
+            }
+        })
+    }
 }
 
 impl Event {

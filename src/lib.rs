@@ -17,6 +17,7 @@ pub mod control;
 pub mod cursor;
 pub mod event;
 pub mod stats;
+mod tagged;
 pub mod transport;
 pub mod ws;
 

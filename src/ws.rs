@@ -1,10 +1,12 @@
 //! WebSocket frames: JSON text, each tagged by `type`.
 
+use serde::de::{Deserializer, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::ResetNotice;
 use crate::event::Envelope;
+use crate::tagged::{self, Tagged};
 
 /// Client → server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,8 +26,8 @@ pub enum ClientMsg {
     Ping { nonce: Value },
 }
 
-/// Server → client.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Server → client (read in one pass: see `tagged`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The envelope's fields, flattened beside `type`.
@@ -37,6 +39,34 @@ pub enum ServerMsg {
     Error {
         message: String,
     },
+}
+
+impl<'de> Deserialize<'de> for ServerMsg {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tagged::deserialize(deserializer)
+    }
+}
+
+impl Tagged for ServerMsg {
+    const EXPECTING: &'static str = "a server message tagged by `type`";
+
+    fn read<'de, D: Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Pong {
+            nonce: Value,
+        }
+        #[derive(Deserialize)]
+        struct ErrorMsg {
+            message: String,
+        }
+        Ok(match tag {
+            "event" => ServerMsg::Event(Envelope::deserialize(rest)?),
+            "reset" => ServerMsg::Reset(ResetNotice::deserialize(rest)?),
+            "pong" => ServerMsg::Pong { nonce: Pong::deserialize(rest)?.nonce },
+            "error" => ServerMsg::Error { message: ErrorMsg::deserialize(rest)?.message },
+            other => return Err(D::Error::unknown_variant(other, &["event", "reset", "pong", "error"])),
+        })
+    }
 }
 
 /// Close codes beyond the standard ones.

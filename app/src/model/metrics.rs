@@ -77,7 +77,7 @@ impl Metrics {
             return None;
         }
         let mut v: Vec<f64> = self.latencies.iter().copied().collect();
-        v.sort_by(f64::total_cmp);
+        v.sort_unstable_by(f64::total_cmp);
         let at = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
         Some(Percentiles { p50: at(0.50), p95: at(0.95), p99: at(0.99), max: self.max_ms })
     }
