@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release
+bash scripts/release.sh
 LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD exec target/release/pushlab "$@"
