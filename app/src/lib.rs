@@ -89,10 +89,11 @@ pub fn not_found_shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <title>{TITLE}</title>
                 <link rel="stylesheet" href="/pkg/pushlab.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
             </head>
             <body>
                 <main class="page">
-                    <p class="not-found">"Page not found. The dashboard is at "<a href="/">"/"</a>"."</p>
+                    <p class="not-found">"Page not found. "<a href="/">"Open the dashboard"</a></p>
                 </main>
             </body>
         </html>
