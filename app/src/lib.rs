@@ -55,7 +55,16 @@ fn initial_events() -> InitialEvents {
     InitialEvents::default()
 }
 
-const TITLE: &str = "pushlab — a live lab for server push";
+/// What every page's head holds.
+fn head_common() -> impl IntoView {
+    view! {
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>"pushlab — a live lab for server push"</title>
+        <link rel="stylesheet" id="leptos" href="/pkg/pushlab.css"/>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+    }
+}
 
 /// The document around the dashboard. Only the body is hydrated, so the head
 /// is plain server-rendered markup (no router or meta crate in the bundle).
@@ -64,11 +73,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>{TITLE}</title>
-                <link rel="stylesheet" id="leptos" href="/pkg/pushlab.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                {head_common()}
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
             </head>
@@ -84,13 +89,7 @@ pub fn not_found_shell(_options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>{TITLE}</title>
-                <link rel="stylesheet" href="/pkg/pushlab.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-            </head>
+            <head>{head_common()}</head>
             <body>
                 <main class="page">
                     <p class="not-found">"Page not found. "<a href="/">"Open the dashboard"</a></p>

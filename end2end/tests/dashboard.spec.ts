@@ -146,6 +146,24 @@ test("cutting the connection reconnects and resumes without a gap", async ({ pag
   await expect(page.getByTestId("duplicates")).toHaveText("0");
 });
 
+test("SSE refused with a non-200 reopens from its cursor once the server answers again", async ({ page }) => {
+  await openDashboard(page, "?transport=long-poll");
+  await expect.poll(() => number(page, "fig-events")).toBeGreaterThan(5);
+  // The browser's EventSource gives up for good on a non-200 answer: the client must reopen by itself.
+  let refused = 0;
+  await page.route("**/api/sse**", (route) =>
+    refused++ < 2 ? route.fulfill({ status: 503, body: "busy" }) : route.continue(),
+  );
+  await choose(page, "sse");
+  await expect(page.getByTestId("request-log").getByText("closed by the browser: reopening").first()).toBeVisible();
+  await expect(page.getByTestId("status")).toHaveText("open", { timeout: 20_000 });
+  expect(refused).toBeGreaterThanOrEqual(3);
+  const events = await number(page, "fig-events");
+  await expect.poll(() => number(page, "fig-events")).toBeGreaterThan(events + 10);
+  await expect(page.getByTestId("gaps")).toHaveText("0");
+  await expect(page.getByTestId("duplicates")).toHaveText("0");
+});
+
 test("a phone-sized screen shows the dashboard without sideways scrolling", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await openDashboard(page);
