@@ -8,6 +8,6 @@ source scripts/env.sh
 cargo leptos build --release --precompress
 wasm=target/site/pkg/pushlab.wasm
 # cargo-leptos gzips at a fast level; browsers on plain http:// (a workshop
-# LAN) accept only gzip, so spend the time on -9 once here: 271 → 234 KB.
+# LAN) accept only gzip, so spend the time on -9 once here: 14 % smaller.
 gzip -9 -k -f "$wasm"
 echo "release WASM: $(stat -c %s "$wasm") bytes raw, $(stat -c %s "$wasm.gz") gzipped, $(stat -c %s "$wasm.br") brotli"

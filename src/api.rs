@@ -1,6 +1,7 @@
 //! HTTP bodies: polling answers, resets, chat posts, the clock, errors.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::event::Envelope;
 
@@ -50,20 +51,24 @@ pub struct PollResponse<E = Envelope> {
     pub more: bool,
 }
 
-/// A poll answer as it is written: the reset fields beside the others.
+/// A poll answer as it is written: the reset fields beside the others. They
+/// are read leniently, as the flattened field was: a reason this build does
+/// not know, or a `missed` that is not a count, still lets the events through.
 #[derive(Deserialize)]
 struct PollWire<E> {
     events: Vec<E>,
     reset: bool,
-    reason: Option<ResetReason>,
-    missed: Option<u64>,
+    reason: Option<Value>,
+    missed: Option<Value>,
     cursor: String,
     more: bool,
 }
 
 impl<E> From<PollWire<E>> for PollResponse<E> {
     fn from(w: PollWire<E>) -> Self {
-        let reset_info = w.reason.map(|reason| PollReset { reason, missed: w.missed });
+        let reason = w.reason.and_then(|r| ResetReason::deserialize(r).ok());
+        let missed = w.missed.and_then(|m| m.as_u64());
+        let reset_info = reason.filter(|_| w.reset).map(|reason| PollReset { reason, missed });
         PollResponse { events: w.events, reset: w.reset, reset_info, cursor: w.cursor, more: w.more }
     }
 }

@@ -5,7 +5,8 @@
 //! field type is compiled twice over: about 25 KB of the WASM dashboard.
 //! pushlab servers write `type` first, so the rest of the object can be read
 //! straight into the variant. Any other order (JSON objects are unordered) is
-//! put back in that order and read again: slower, still right.
+//! put back in that order and read again: slower, still right. A repeated
+//! `type` key: the first one counts, in either case.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -66,7 +67,13 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
             json.push_str(&value.to_string());
         }
         json.push('}');
-        serde_json::from_str(&json).map_err(A::Error::custom)
+        // The position in an error would point into the rebuilt text: drop it,
+        // so the outer reader reports its own.
+        serde_json::from_str(&json).map_err(|e| {
+            let message = e.to_string();
+            let at = format!(" at line {} column {}", e.line(), e.column());
+            A::Error::custom(message.strip_suffix(&at).unwrap_or(&message))
+        })
     }
 }
 
@@ -128,15 +135,62 @@ mod tests {
     }
 
     #[test]
-    fn poll_answers_read_their_reset_fields() {
-        let answer: PollResponse = serde_json::from_value(
-            json!({"events": [], "reset": true, "reason": "expired", "cursor": "a-1", "more": true}),
-        )
-        .unwrap();
-        let info = answer.reset_info.unwrap();
-        assert_eq!((info.reason, info.missed), (ResetReason::Expired, None));
-        let answer: PollResponse =
-            serde_json::from_value(json!({"events": [], "reset": false, "cursor": "a-1", "more": false})).unwrap();
-        assert!(answer.reset_info.is_none());
+    fn poll_answers_read_their_reset_fields_leniently() {
+        let read = |extra: serde_json::Value| {
+            let mut body = json!({"events": [], "reset": true, "cursor": "a-1", "more": false});
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let answer: PollResponse = serde_json::from_str(&body.to_string()).unwrap();
+            answer.reset_info.map(|i| (i.reason, i.missed))
+        };
+        assert_eq!(read(json!({"reason": "expired", "missed": 3180})), Some((ResetReason::Expired, Some(3180))));
+        assert_eq!(read(json!({"reason": "epoch", "missed": null})), Some((ResetReason::Epoch, None)));
+        assert_eq!(read(json!({"reason": "expired"})), Some((ResetReason::Expired, None)));
+        assert_eq!(read(json!({"reason": "expired", "missed": "many"})), Some((ResetReason::Expired, None)));
+        assert_eq!(read(json!({"reason": "overflow", "missed": 2})), None, "an unknown reason: events still read");
+        assert_eq!(read(json!({"reset": false, "reason": "epoch"})), None, "no reset without reset: true");
+        assert_eq!(read(json!({"reset": false})), None);
+    }
+
+    #[test]
+    fn the_wire_examples_read_in_one_pass() {
+        // Written as a pushlab server writes them: `type` first (WIRE.md).
+        let events = [
+            r#"{"type":"notification","kind":"mention","text":"Ana mentioned you in #billing"}"#,
+            r#"{"type":"job:update","job_id":"job-17","name":"Export invoices","progress":40,"state":"running"}"#,
+            r#"{"type":"counter:update","name":"active_users","value":128}"#,
+            r#"{"type":"chat:message","from":"guest-7QX2","text":"hello"}"#,
+            r#"{"type":"presence","counts":{"poll":3,"long-poll":2,"sse":11,"ws":9}}"#,
+        ];
+        for text in events {
+            let event: Event = serde_json::from_str(text).unwrap();
+            assert_ne!(event, Event::Unknown);
+            assert_eq!(serde_json::to_string(&event).unwrap(), text, "reads what it writes");
+        }
+        let frames = [
+            r#"{"type":"event","id":"k3f9q2-1042","seq":1042,"sent_at_us":1795660000123456,"event":{"type":"counter:update","name":"active_users","value":128}}"#,
+            r#"{"type":"reset","reason":"expired","missed":3180,"cursor":"k3f9q2-14400"}"#,
+            r#"{"type":"pong","nonce":"t-991"}"#,
+            r#"{"type":"error","message":"expected a JSON message tagged by type"}"#,
+        ];
+        for text in frames {
+            let msg: ServerMsg = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&msg).unwrap(), text, "reads what it writes");
+        }
+    }
+
+    #[test]
+    fn a_repeated_tag_counts_once_the_first_one() {
+        let first = r#"{"type":"pong","nonce":1,"message":"m","type":"error"}"#;
+        assert_eq!(serde_json::from_str::<ServerMsg>(first).unwrap(), ServerMsg::Pong { nonce: json!(1) });
+        let later = r#"{"nonce":1,"type":"pong","message":"m","type":"error"}"#;
+        assert_eq!(serde_json::from_str::<ServerMsg>(later).unwrap(), ServerMsg::Pong { nonce: json!(1) });
+    }
+
+    #[test]
+    fn errors_point_into_the_text_as_sent() {
+        let text = "{\n\"value\": \"many\",\n\"name\": \"n\",\n\"type\": \"counter:update\"\n}";
+        let err = serde_json::from_str::<Event>(text).unwrap_err();
+        assert_eq!(err.line(), 5, "{err}");
+        assert!(err.to_string().starts_with("invalid type: string \"many\", expected i64"), "{err}");
     }
 }

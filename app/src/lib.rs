@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! - [`model`]: what the page knows, as plain data (feed check, metrics, SaaS
-//!   state, request log, clock offset, backoff). Tested natively.
+//!   state, request log, clock offset, backoff, the shareable link). Tested
+//!   natively.
 //! - [`lab`]: the reactive state every view and client shares.
 //! - [`components`]: the views, one concern each.
 //! - `transport` (browser only): the four clients, one module each.

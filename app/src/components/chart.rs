@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use crate::components::format;
 use crate::lab::Lab;
 
-// The plot is 600 × 120; the SVG box adds a 16-unit strip for the labels.
 const W: f64 = 600.0;
 const H: f64 = 120.0;
 
@@ -20,14 +19,14 @@ pub fn LatencyChart() -> impl IntoView {
     });
     view! {
         <figure class="chart" data-testid="latency-chart">
-            <svg viewBox="0 0 600 136" preserveAspectRatio="none" role="img" aria-label="Latency over the last minute">
-                <line x1="0" y1="60" x2="600" y2="60" class="grid"/>
-                <line x1="0" y1="120" x2="600" y2="120" class="axis"/>
+            <svg viewBox=format!("0 0 {W} {}", H + 16.0) preserveAspectRatio="none" role="img" aria-label="Latency over the last minute">
+                <line x1="0" y1=H / 2.0 x2=W y2=H / 2.0 class="grid"/>
+                <line x1="0" y1=H x2=W y2=H class="axis"/>
                 <path d=move || paths.get().1 class="line-max"/>
                 <path d=move || paths.get().0 class="line-mean"/>
                 <text x="4" y="12" class="label">{move || format::ms(paths.get().2)}</text>
-                <text x="4" y="133" class="label">"−60 s"</text>
-                <text x="596" y="133" class="label end">"now"</text>
+                <text x="4" y=H + 13.0 class="label">"−60 s"</text>
+                <text x=W - 4.0 y=H + 13.0 class="label end">"now"</text>
             </svg>
             <figcaption><span class="key mean">"mean"</span>" "<span class="key max">"max"</span>" per half second"</figcaption>
         </figure>

@@ -113,7 +113,7 @@ pub fn Comparison() -> impl IntoView {
                         <th class="num">"p50"</th><th class="num">"p95"</th><th class="num">"p99"</th><th class="num">"max"</th>
                     </tr></thead>
                     <tbody>
-                        // Four rows, all of which change every second: re-rendered whole, not keyed.
+                        // One row per transport used so far, each changing every second: updated in place.
                         {move || rows.get().into_iter().map(|r| view! {
                             <tr data-row=r.transport>
                                 <td>{r.transport}</td><td class="num">{r.events}</td><td class="num">{r.requests}</td>

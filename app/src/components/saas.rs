@@ -27,7 +27,8 @@ pub fn Jobs() -> impl IntoView {
         <section class="card jobs" aria-labelledby="jobs-title">
             <h2 id="jobs-title">"Background jobs"</h2>
             <ul class="job-list" data-testid="jobs">
-                {move || jobs().into_iter().map(|j| view! {
+                // Keyed by progress too: a row is replaced, never slid from another job's width.
+                <For each=jobs key=|j| (j.id.clone(), j.progress, j.state as u8) let:j>
                     <li class="job" data-state=state_name(j.state)>
                         <div class="job-head">
                             <span class="job-name">{j.name.clone()}</span>
@@ -37,7 +38,7 @@ pub fn Jobs() -> impl IntoView {
                             <div class="bar-fill" style=format!("width: {}%", j.progress)></div>
                         </div>
                     </li>
-                }).collect_view()}
+                </For>
             </ul>
             {move || lab.saas.with(|s| s.jobs.is_empty()).then(|| view! { <p class="empty">"Waiting for the first job…"</p> })}
         </section>

@@ -8,6 +8,8 @@ use crate::lab::DEFAULT_INTERVAL_S;
 
 /// The transport and short-polling interval a query string asks for; a
 /// missing or unreadable value falls back to SSE and the default interval.
+/// Values are compared as written (the names need no percent-escaping); a
+/// repeated key: the last readable value counts.
 pub fn from_query(query: &str) -> (Transport, u32) {
     let mut transport = Transport::Sse;
     let mut interval = DEFAULT_INTERVAL_S;
