@@ -37,11 +37,7 @@ pub enum Event {
     Unknown,
 }
 
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        tagged::deserialize(deserializer)
-    }
-}
+tagged::deserialize_tagged!(Event);
 
 impl Tagged for Event {
     const EXPECTING: &'static str = "an event object tagged by `type`";

@@ -27,6 +27,19 @@ pub(crate) trait Tagged: DeserializeOwned {
     fn read<'de, D: Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error>;
 }
 
+/// `Deserialize` for [`Tagged`] types (a blanket impl over a foreign trait
+/// is not allowed).
+macro_rules! deserialize_tagged {
+    ($($t:ty),+) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::tagged::deserialize(deserializer)
+            }
+        }
+    )+};
+}
+pub(crate) use deserialize_tagged;
+
 /// `Deserialize::deserialize` for a [`Tagged`] type.
 pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Tagged>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_map(TaggedVisitor(PhantomData))
@@ -57,16 +70,9 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
             return Err(A::Error::missing_field(TAG));
         };
         let tag = fields.remove(at);
-        let mut json = String::from("{");
-        for (i, (key, value)) in std::iter::once(tag).chain(fields).enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            json.push_str(&Value::String(key).to_string());
-            json.push(':');
-            json.push_str(&value.to_string());
-        }
-        json.push('}');
+        let members: Vec<String> =
+            std::iter::once(tag).chain(fields).map(|(key, value)| format!("{}:{value}", Value::String(key))).collect();
+        let json = format!("{{{}}}", members.join(","));
         // The position in an error would point into the rebuilt text: drop it,
         // so the outer reader reports its own.
         serde_json::from_str(&json).map_err(|e| {

@@ -41,11 +41,7 @@ pub enum ServerMsg {
     },
 }
 
-impl<'de> Deserialize<'de> for ServerMsg {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        tagged::deserialize(deserializer)
-    }
-}
+tagged::deserialize_tagged!(ServerMsg);
 
 impl Tagged for ServerMsg {
     const EXPECTING: &'static str = "a server message tagged by `type`";
