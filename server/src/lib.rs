@@ -184,7 +184,7 @@ pub fn start(
     };
     let tasks = state.tasks.clone();
     let timed = !state.config.no_simulator;
-    tasks.spawn(simulator::run(hub.clone(), control, bursts, timed, shutdown.clone()));
+    tasks.spawn(simulator::run(hub.clone(), control.watch_settings(), bursts, timed, shutdown.clone()));
     tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
     let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Small frames go out at once: with Nagle on, a frame written while the

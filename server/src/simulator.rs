@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
+use pushlab::Settings;
 use pushlab::{Event, JobState, NotificationKind};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::control::Control;
 use crate::hub::Hub;
 
 const JOB_NAMES: &[&str] = &[
@@ -146,10 +147,44 @@ fn job_event(job: &Job) -> Event {
     Event::JobUpdate { job_id: job.id.clone(), name: job.name.into(), progress: job.progress, state: job.state }
 }
 
+/// Events are due at `anchor + k / rate`: counting from an anchor keeps high rates
+/// exact although the timer wakes at most once a millisecond. A pace belongs to
+/// one settings value; any new value starts a new pace.
+struct Pace {
+    anchor: Instant,
+    emitted: u64,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Pace { anchor: Instant::now(), emitted: 0 }
+    }
+
+    fn next_due(&self, rate_per_s: f64) -> Instant {
+        self.anchor + Duration::from_secs_f64((self.emitted + 1) as f64 / rate_per_s)
+    }
+
+    /// How many events are owed now (at least 1, at most a tick's worth); counts them.
+    fn take_owed(&mut self, rate_per_s: f64) -> u64 {
+        let owed = (self.anchor.elapsed().as_secs_f64() * rate_per_s) as u64;
+        let n = owed.saturating_sub(self.emitted).clamp(1, MAX_PER_TICK);
+        self.emitted += n;
+        if owed > self.emitted + MAX_PER_TICK {
+            // Fell far behind (a stalled machine): start afresh rather than flood.
+            *self = Pace::new();
+        }
+        n
+    }
+}
+
+/// A burst is published a tick's worth at a time, this far apart, so no client
+/// (a page above all) is handed 10,000 events in one go.
+const BURST_SLICE_EVERY: Duration = Duration::from_millis(50);
+
 /// Publishes at the current rate until shutdown (only bursts when not `timed`).
 pub async fn run(
     hub: Hub,
-    control: Control,
+    mut settings: watch::Receiver<Settings>,
     mut bursts: UnboundedReceiver<u32>,
     timed: bool,
     shutdown: CancellationToken,
@@ -160,31 +195,31 @@ pub async fn run(
             hub.publish(event);
         }
     }
-    let mut settings = control.watch_settings();
-    // Events are due at anchor + k/rate; counting from an anchor keeps high rates exact
-    // even though the timer wakes at most once a millisecond.
-    let (mut anchor, mut emitted) = (Instant::now(), 0u64);
+    // Settings are read only where a change is noticed, so the pace can never
+    // run on a value it was not started for (reading them at the top of the
+    // loop once left a rate cut from 1000/s to 5/s waiting minutes for its
+    // next event, and turned resumes into bursts).
+    let mut s = *settings.borrow_and_update();
+    let mut pace = Pace::new();
+    let (mut burst_owed, mut next_slice) = (0u64, Instant::now());
     loop {
-        let s = *settings.borrow_and_update();
-        let due = anchor + Duration::from_secs_f64((emitted + 1) as f64 / s.rate_per_s);
+        let due = pace.next_due(s.rate_per_s);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             changed = settings.changed() => {
                 if changed.is_err() { return; }
-                (anchor, emitted) = (Instant::now(), 0);
+                s = *settings.borrow_and_update();
+                pace = Pace::new();
             }
-            Some(n) = bursts.recv() => {
+            Some(n) = bursts.recv() => burst_owed += u64::from(n),
+            _ = sleep_until(next_slice), if burst_owed > 0 => {
+                let n = burst_owed.min(MAX_PER_TICK);
                 for _ in 0..n { hub.publish(sim.next_event()); }
+                burst_owed -= n;
+                next_slice = Instant::now() + BURST_SLICE_EVERY;
             }
             _ = sleep_until(due), if timed && !s.paused => {
-                let owed = (anchor.elapsed().as_secs_f64() * s.rate_per_s) as u64;
-                let n = owed.saturating_sub(emitted).clamp(1, MAX_PER_TICK);
-                for _ in 0..n { hub.publish(sim.next_event()); }
-                emitted += n;
-                if owed > emitted + MAX_PER_TICK {
-                    // Fell far behind (a stalled machine): start afresh rather than flood.
-                    (anchor, emitted) = (Instant::now(), 0);
-                }
+                for _ in 0..pace.take_owed(s.rate_per_s) { hub.publish(sim.next_event()); }
             }
         }
     }
@@ -194,6 +229,8 @@ pub async fn run(
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    use crate::control::Control;
 
     #[test]
     fn jobs_progress_monotonically_and_finish() {
@@ -232,12 +269,64 @@ mod tests {
         assert!(sim.opening().len() >= 5);
     }
 
+    /// Issue 10: a change that landed while the pace was being served was read
+    /// without re-anchoring; 1000/s then 5/s waited ~100 s for the next event.
+    /// Paused time wakes the test and the simulator at the same instant, so
+    /// each change races the due timer (about half of them lost it before).
+    #[tokio::test(start_paused = true)]
+    async fn keeps_the_new_pace_through_many_rate_changes() {
+        let hub = Hub::with_epoch(1, 100_000);
+        let (control, bursts) = Control::new("t".into(), 5.0);
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, true, stop.clone()));
+        let rate = |per_s| control.apply(pushlab::ControlAction::SetRate { per_s }).unwrap();
+        for i in 0..12 {
+            rate(1000.0);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            rate(5.0);
+            let before = hub.head();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let made = hub.head() - before;
+            assert!((9..=11).contains(&made), "change {i}: {made} events in 2 s at 5/s");
+            // Lands on a due tick of the 5/s pace: a raise must not pay back the past as a burst.
+            rate(1000.0);
+            let before = hub.head();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let made = hub.head() - before;
+            assert!((9..=12).contains(&made), "raise {i}: {made} events in 10 ms at 1000/s");
+        }
+        control.apply(pushlab::ControlAction::Pause).unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = hub.head();
+        control.apply(pushlab::ControlAction::Resume).unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(hub.head() - before <= 11, "resume is no burst: {}", hub.head() - before);
+        stop.cancel();
+        task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_large_burst_goes_out_in_slices() {
+        let hub = Hub::with_epoch(1, 100_000);
+        let (control, bursts) = Control::new("t".into(), 5.0);
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, false, stop.clone()));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        control.apply(pushlab::ControlAction::Burst { n: 10_000 }).unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(hub.head(), MAX_PER_TICK, "the first slice at once, no more");
+        tokio::time::sleep(BURST_SLICE_EVERY * 10).await;
+        assert_eq!(hub.head(), 10_000, "all of it within ten slices");
+        stop.cancel();
+        task.await.unwrap();
+    }
+
     #[tokio::test(start_paused = true)]
     async fn publishes_at_the_set_rate_and_obeys_pause_and_burst() {
         let hub = Hub::with_epoch(1, 100_000);
         let (control, bursts) = Control::new("t".into(), 100.0);
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run(hub.clone(), control.clone(), bursts, true, stop.clone()));
+        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, true, stop.clone()));
         tokio::time::sleep(Duration::from_millis(10)).await;
         let opening = hub.head();
         tokio::time::sleep(Duration::from_secs(2)).await;
