@@ -24,10 +24,10 @@ cargo test -p pushlab-bench
 
 say "release build (what users run, and what the browser tests drive)"
 bash scripts/release.sh
-# The bundle's budget (issue 3): a regression fails here, not on a projector.
+# The bundle's budget (issue 10): a regression fails here, not on a projector.
 gz=$(stat -c %s target/site/pkg/pushlab.wasm.gz)
-if (( gz > 250000 )); then
-  echo "the dashboard's WASM is $gz bytes gzipped: over the 250,000-byte budget" >&2
+if (( gz > 300000 )); then
+  echo "the dashboard's WASM is $gz bytes gzipped: over the 300,000-byte budget" >&2
   exit 1
 fi
 

@@ -53,6 +53,10 @@ pub struct Lab {
     pub now_ms: RwSignal<f64>,
     /// Local time (ms) the active transport was opened: older events are catch-up, not timed.
     pub since_ms: RwSignal<f64>,
+    /// Share of the last second the page spent in its own handlers and rendering (0–1).
+    pub busy: RwSignal<f64>,
+    /// What changed since the views last heard (see `flush`).
+    dirty: StoredValue<u8>,
 }
 
 impl Lab {
@@ -71,6 +75,8 @@ impl Lab {
             server: RwSignal::new(None),
             now_ms: RwSignal::new(0.0),
             since_ms: RwSignal::new(0.0),
+            busy: RwSignal::new(0.0),
+            dirty: StoredValue::new(0),
         }
     }
 
@@ -86,52 +92,80 @@ impl Lab {
     }
 
     pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {
-        self.metrics.update(|m| {
+        self.metrics.update_untracked(|m| {
             let m = m.get_mut(t);
             m.used = true;
             f(m)
         });
+        self.touch(Dirty::METRICS);
     }
 
-    /// One event, as delivered by transport `t` at local time `now_ms`.
-    pub fn on_event(&self, t: Transport, env: &Envelope, now_ms: f64) {
-        let fresh = self.feed.try_update(|f| f.accept(env.seq, &env.id)) == Some(crate::model::Accept::New);
+    /// One event, delivered by transport `t`, that reached the page at local time `at_ms`
+    /// (the browser's own arrival stamp, so a busy page does not add to its latency).
+    pub fn on_event(&self, t: Transport, env: &Envelope, at_ms: f64) {
+        let fresh = self.feed.try_update_untracked(|f| f.accept(env.seq, &env.id)) == Some(crate::model::Accept::New);
+        self.touch(Dirty::FEED);
         if !fresh {
             return;
         }
         let clock = self.clock.get_untracked();
-        let raw_ms = (now_ms * 1000.0 - env.sent_at_us as f64) / 1000.0;
-        let corrected_ms = clock.latency_us(env.sent_at_us, now_ms * 1000.0) / 1000.0;
+        let raw_ms = (at_ms * 1000.0 - env.sent_at_us as f64) / 1000.0;
+        let corrected_ms = clock.latency_us(env.sent_at_us, at_ms * 1000.0) / 1000.0;
         let latency = if clock.samples > 0 { corrected_ms } else { raw_ms };
-        let live = now_ms - latency >= self.since_ms.get_untracked();
-        self.metrics_of(t, |m| m.record(now_ms, live.then_some(latency)));
+        let live = at_ms - latency >= self.since_ms.get_untracked();
+        self.metrics_of(t, |m| m.record(at_ms, live.then_some(latency)));
         if live {
-            self.last_latency.set(Some((latency, raw_ms)));
+            self.last_latency.update_untracked(|l| *l = Some((latency, raw_ms)));
         }
-        self.saas.update(|s| s.apply(env));
+        self.saas.update_untracked(|s| s.apply(env));
+        self.touch(Dirty::SAAS);
     }
 
-    pub fn on_reset(&self, t: Transport, notice: &ResetNotice, now_ms: f64) {
-        self.feed.update(|f| f.reset(&notice.cursor, notice.missed));
+    pub fn on_reset(&self, t: Transport, notice: &ResetNotice, at_ms: f64) {
+        self.feed.update_untracked(|f| f.reset(&notice.cursor, notice.missed));
+        self.touch(Dirty::FEED);
         self.metrics_of(t, |m| m.resets += 1);
         let missed = notice.missed.map_or("unknown".to_string(), |n| n.to_string());
-        self.log_entry(t, LogKind::Reset, now_ms, None, None, None, format!("{:?}: {missed} missed", notice.reason));
+        self.log_entry(LogEntry::new(t, LogKind::Reset, at_ms, format!("{:?}: {missed} missed", notice.reason)));
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn log_entry(
-        &self,
-        transport: Transport,
-        kind: LogKind,
-        at_ms: f64,
-        status: Option<u16>,
-        bytes: Option<u64>,
-        duration_ms: Option<f64>,
-        note: String,
-    ) -> u64 {
-        self.log
-            .try_update(|l| l.push(LogEntry { n: 0, at_ms, transport, kind, status, bytes, duration_ms, note }))
-            .unwrap_or(0)
+    /// Adds a line to the request log; returns its number, to update it later.
+    pub fn log_entry(&self, entry: LogEntry) -> u64 {
+        let n = self.log.try_update_untracked(|l| l.push(entry)).unwrap_or(0);
+        self.touch(Dirty::LOG);
+        n
+    }
+
+    pub fn update_log(&self, n: u64, f: impl FnOnce(&mut LogEntry)) {
+        self.log.update_untracked(|l| l.update(n, f));
+        self.touch(Dirty::LOG);
+    }
+
+    /// Marks what changed; the views hear of it at the next flush, so a thousand
+    /// events a second cost a few renders a second, not a thousand.
+    fn touch(&self, what: u8) {
+        self.dirty.update_value(|d| *d |= what);
+        #[cfg(feature = "hydrate")]
+        crate::frame::schedule(*self);
+        #[cfg(not(feature = "hydrate"))]
+        self.flush();
+    }
+
+    /// Tells the views about everything changed since the last flush.
+    pub fn flush(&self) {
+        let d = self.dirty.try_update_value(std::mem::take).unwrap_or(0);
+        let notify = |bit: u8, s: &dyn Fn()| {
+            if d & bit != 0 {
+                s()
+            }
+        };
+        notify(Dirty::FEED, &|| self.feed.notify());
+        notify(Dirty::METRICS, &|| {
+            self.metrics.notify();
+            self.last_latency.notify();
+        });
+        notify(Dirty::SAAS, &|| self.saas.notify());
+        notify(Dirty::LOG, &|| self.log.notify());
     }
 
     /// Clears every transport's figures and the feed's counters; keeps the cursor.
@@ -142,4 +176,14 @@ impl Lab {
         });
         self.metrics_of(self.active.get_untracked(), |_| {});
     }
+}
+
+/// Which signals a flush must notify.
+struct Dirty;
+
+impl Dirty {
+    const FEED: u8 = 1;
+    const METRICS: u8 = 2;
+    const SAAS: u8 = 4;
+    const LOG: u8 = 8;
 }

@@ -7,13 +7,18 @@
 //!   state, request log, clock offset, backoff, the shareable link). Tested
 //!   natively.
 //! - [`lab`]: the reactive state every view and client shares.
+//! - [`report`]: the typed calls through which a transport client reports.
+//! - `frame` (browser only): when the views hear of new events; the page's own load.
 //! - [`components`]: the views, one concern each.
 //! - `transport` (browser only): the four clients, one module each.
 //! - `sync` (browser only): clock offset, server stats, the 1 s tick.
 
 pub mod components;
+#[cfg(feature = "hydrate")]
+pub mod frame;
 pub mod lab;
 pub mod model;
+pub mod report;
 #[cfg(feature = "hydrate")]
 pub mod sync;
 #[cfg(feature = "hydrate")]

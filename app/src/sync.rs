@@ -4,7 +4,7 @@
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pushlab::{ServerStats, TimeResponse};
+use pushlab::{ServerStats, TimeResponse, Transport};
 
 use crate::lab::Lab;
 use crate::model::ClockOffset;
@@ -55,8 +55,15 @@ pub fn start(lab: Lab, alive: Alive) {
         }
     });
     spawn_local(async move {
+        let mut last = now_ms();
+        crate::frame::take_work();
         while alive.get() {
-            lab.now_ms.set(now_ms());
+            let now = now_ms();
+            lab.busy.set((crate::frame::take_work() / (now - last).max(1.0)).clamp(0.0, 1.0));
+            last = now;
+            // Figures of a transport that went quiet still leave the window.
+            lab.metrics.update(|m| Transport::ALL.iter().for_each(|t| m.get_mut(*t).expire(now)));
+            lab.now_ms.set(now);
             TimeoutFuture::new(1_000).await;
         }
     });

@@ -18,6 +18,9 @@ fn Figure(label: &'static str, test_id: &'static str, value: Signal<String>) -> 
     }
 }
 
+/// Above this share of its main thread, the page's own work shows in its latency.
+const BUSY_WARN: f64 = 0.5;
+
 #[component]
 pub fn Figures() -> impl IntoView {
     let lab = expect_context::<Lab>();
@@ -50,12 +53,22 @@ pub fn Figures() -> impl IntoView {
             </div>
             <div class="latency">
                 <div class="figure-grid small">
-                    <Figure label="latency p50" test_id="lat-p50" value=lat(|p| p.p50)/>
+                    <Figure label="latency p50 (last 60 s)" test_id="lat-p50" value=lat(|p| p.p50)/>
                     <Figure label="p95" test_id="lat-p95" value=lat(|p| p.p95)/>
                     <Figure label="p99" test_id="lat-p99" value=lat(|p| p.p99)/>
                     <Figure label="max" test_id="lat-max" value=lat(|p| p.max)/>
                 </div>
                 <LatencyChart/>
+                <p class=move || { if lab.busy.get() >= BUSY_WARN { "note warn" } else { "note" } } data-testid="page-busy">
+                    {move || {
+                        let busy = (lab.busy.get() * 100.0).round();
+                        if lab.busy.get() >= BUSY_WARN {
+                            format!("Page busy {busy:.0} %: these figures include this page's own rendering, not only the transport.")
+                        } else {
+                            format!("Page busy {busy:.0} % (its own handlers and rendering): the figures measure the transport.")
+                        }
+                    }}
+                </p>
                 <p class="note" data-testid="clock-note">
                     {move || {
                         let c = lab.clock.get();
@@ -73,6 +86,7 @@ pub fn Figures() -> impl IntoView {
                 <span class="check">"gaps: "<strong data-testid="gaps">{feed(|f| f.gaps)}</strong></span>
                 <span class="check">"duplicates: "<strong data-testid="duplicates">{feed(|f| f.duplicates)}</strong></span>
                 <span class="check">"resets: "<strong data-testid="resets">{feed(|f| f.resets)}</strong></span>
+                <span class="check">"unreadable: "<strong data-testid="unparsed">{move || lab.metrics.with(|m| pushlab::Transport::ALL.iter().map(|t| m.get(*t).unparsed).sum::<u64>())}</strong></span>
                 <span class="check">"events in all: "<strong data-testid="event-count">{move || lab.metrics.with(|m| pushlab::Transport::ALL.iter().map(|t| m.get(*t).events).sum::<u64>())}</strong></span>
             </div>
         </section>

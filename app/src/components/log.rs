@@ -18,7 +18,7 @@ pub fn RequestLogView() -> impl IntoView {
                 <table data-testid="request-log">
                     <thead><tr><th>"time"</th><th>"via"</th><th>"kind"</th><th>"status"</th><th class="num">"size"</th><th class="num">"took"</th><th>"note"</th></tr></thead>
                     <tbody>
-                        <For each=rows key=|e| (e.n, e.kind as u8, e.status) let:e>
+                        <For each=rows key=|e| (e.n, e.kind as u8, e.status, e.count) let:e>
                             <tr data-kind=e.kind.label() class:pending=e.kind == LogKind::LongPollHeld class:error=e.kind == LogKind::Error>
                                 <td class="mono">{format::clock(e.at_ms)}</td>
                                 <td>{e.transport.as_str()}</td>

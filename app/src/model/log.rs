@@ -17,6 +17,9 @@ pub enum LogKind {
     SseEvent,
     WsOpen,
     WsFrame,
+    WsPong,
+    /// A held long poll given up by the page (a switch or a cut).
+    LongPollCancelled,
     Reset,
     Error,
     Closed,
@@ -34,6 +37,8 @@ impl LogKind {
             LogKind::SseEvent => "SSE event",
             LogKind::WsOpen => "WS open",
             LogKind::WsFrame => "WS frame",
+            LogKind::WsPong => "WS pong",
+            LogKind::LongPollCancelled => "long-poll cancelled",
             LogKind::Reset => "reset",
             LogKind::Error => "error",
             LogKind::Closed => "closed",
@@ -54,6 +59,41 @@ pub struct LogEntry {
     pub bytes: Option<u64>,
     pub duration_ms: Option<f64>,
     pub note: String,
+    /// Frames of one kind in a row, within `MERGE_MS`, share a line.
+    pub count: u32,
+}
+
+/// At 1000 events/s a line per frame is unreadable and costs a render each.
+pub const MERGE_MS: f64 = 250.0;
+
+impl LogEntry {
+    pub fn new(transport: Transport, kind: LogKind, at_ms: f64, note: impl Into<String>) -> Self {
+        LogEntry {
+            n: 0,
+            at_ms,
+            transport,
+            kind,
+            status: None,
+            bytes: None,
+            duration_ms: None,
+            note: note.into(),
+            count: 1,
+        }
+    }
+    pub fn status(self, status: u16) -> Self {
+        LogEntry { status: Some(status), ..self }
+    }
+    pub fn bytes(self, bytes: u64) -> Self {
+        LogEntry { bytes: Some(bytes), ..self }
+    }
+    pub fn took(self, ms: f64) -> Self {
+        LogEntry { duration_ms: Some(ms), ..self }
+    }
+    fn merges_into(&self, prev: &LogEntry) -> bool {
+        matches!(self.kind, LogKind::SseEvent | LogKind::WsFrame)
+            && (prev.kind, prev.transport) == (self.kind, self.transport)
+            && self.at_ms - prev.at_ms < MERGE_MS
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,6 +105,14 @@ pub struct RequestLog {
 impl RequestLog {
     /// Adds an entry and returns its number (to update a held long poll when it returns).
     pub fn push(&mut self, mut entry: LogEntry) -> u64 {
+        if let Some(prev) = self.entries.front_mut()
+            && entry.merges_into(prev)
+        {
+            prev.count += 1;
+            prev.bytes = Some(prev.bytes.unwrap_or(0) + entry.bytes.unwrap_or(0));
+            prev.note = format!("{} frames", prev.count);
+            return prev.n;
+        }
         self.next += 1;
         entry.n = self.next;
         self.entries.push_front(entry);
@@ -84,16 +132,7 @@ mod tests {
     use super::*;
 
     fn entry() -> LogEntry {
-        LogEntry {
-            n: 0,
-            at_ms: 0.0,
-            transport: Transport::Poll,
-            kind: LogKind::Poll,
-            status: Some(200),
-            bytes: None,
-            duration_ms: None,
-            note: String::new(),
-        }
+        LogEntry::new(Transport::Poll, LogKind::Poll, 0.0, "").status(200)
     }
 
     #[test]
@@ -107,5 +146,20 @@ mod tests {
         let n = log.push(LogEntry { kind: LogKind::LongPollHeld, ..entry() });
         log.update(n, |e| e.kind = LogKind::LongPollReturned);
         assert_eq!(log.entries[0].kind, LogKind::LongPollReturned);
+    }
+
+    #[test]
+    fn frames_in_a_row_share_a_line() {
+        let mut log = RequestLog::default();
+        let frame = |at| LogEntry::new(Transport::Ws, LogKind::WsFrame, at, "job:update").bytes(100);
+        let first = log.push(frame(0.0));
+        assert_eq!(log.push(frame(100.0)), first);
+        assert_eq!(log.push(frame(200.0)), first);
+        assert_ne!(log.push(frame(300.0)), first, "a new line after MERGE_MS");
+        log.push(LogEntry::new(Transport::Ws, LogKind::WsPong, 301.0, "pong"));
+        log.push(frame(302.0));
+        assert_eq!(log.entries.len(), 4);
+        let merged = &log.entries[3];
+        assert_eq!((merged.count, merged.bytes, merged.note.as_str()), (3, Some(300), "3 frames"));
     }
 }

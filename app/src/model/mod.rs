@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod clock;
 pub mod feed;
+pub mod histogram;
 pub mod link;
 pub mod log;
 pub mod metrics;

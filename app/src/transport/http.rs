@@ -11,24 +11,29 @@ pub struct Reply {
     pub wire_bytes: Option<u64>,
     /// The browser opened a new TCP connection for it (not a kept-alive one).
     pub new_connection: bool,
+    /// When its last byte arrived (local wall clock, ms; Resource Timing's
+    /// `responseEnd`), not when the page got round to reading it.
+    pub arrived_ms: f64,
 }
 
 pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, String> {
     let res = Request::get(url).abort_signal(signal).send().await.map_err(|e| e.to_string())?;
     let status = res.status();
     let text = res.text().await.map_err(|e| e.to_string())?;
-    let (wire_bytes, new_connection) = timing(&res.url()).unwrap_or((None, false));
-    Ok(Reply { status, text, wire_bytes, new_connection })
+    let now = super::now_ms();
+    let (wire_bytes, new_connection, arrived_ms) = timing(&res.url()).unwrap_or((None, false, now));
+    Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now) })
 }
 
-/// Reads the newest Resource Timing entry for `url` (size, new connection?), then clears the buffer
-/// (it holds only 250 entries and a long session makes thousands).
-fn timing(url: &str) -> Option<(Option<u64>, bool)> {
+/// Reads the newest Resource Timing entry for `url` (size, new connection?, arrival), then clears
+/// the buffer (it holds only 250 entries and a long session makes thousands).
+fn timing(url: &str) -> Option<(Option<u64>, bool, f64)> {
     let perf = web_sys::window()?.performance()?;
     let entries = perf.get_entries_by_name(url);
     let entry = entries.get(entries.length().checked_sub(1)?).dyn_into::<PerformanceResourceTiming>().ok();
     perf.clear_resource_timings();
     let entry = entry?;
     let size = entry.transfer_size();
-    Some(((size > 0.0).then_some(size as u64), entry.connect_end() > entry.connect_start()))
+    let arrived = if entry.response_end() > 0.0 { perf.time_origin() + entry.response_end() } else { super::now_ms() };
+    Some(((size > 0.0).then_some(size as u64), entry.connect_end() > entry.connect_start(), arrived))
 }

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use pushlab::{Cursor, Envelope, PollResponse, ResetNotice, Transport};
 
 use crate::lab::Lab;
+use crate::report::Report;
 
 /// Local wall clock in ms, with sub-millisecond precision.
 pub fn now_ms() -> f64 {
@@ -41,8 +42,8 @@ pub fn encode(s: &str) -> String {
 }
 
 /// The cursor to resume from, URL-encoded (empty for a new client).
-pub fn after(lab: &Lab) -> String {
-    encode(&lab.feed.with_untracked(|f| f.cursor.clone()).unwrap_or_default())
+pub fn after(report: &Report) -> String {
+    encode(&report.cursor().unwrap_or_default())
 }
 
 /// A running transport client.
@@ -56,13 +57,13 @@ pub enum Handle {
 /// Opens transport `t`. `cut` says the previous connection was cut on purpose,
 /// so the first open counts as a reconnect.
 pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {
-    lab.metrics_of(t, |_| {});
+    let report = Report::new(lab, t);
     lab.since_ms.set(now_ms());
     match t {
-        Transport::Poll => Handle::Poll(poll::start(lab, interval_s)),
-        Transport::LongPoll => Handle::LongPoll(long_poll::start(lab)),
-        Transport::Sse => Handle::Sse(sse::start(lab, cut)),
-        Transport::Ws => Handle::Ws(ws::start(lab, cut)),
+        Transport::Poll => Handle::Poll(poll::start(report, interval_s, cut)),
+        Transport::LongPoll => Handle::LongPoll(long_poll::start(report, cut)),
+        Transport::Sse => Handle::Sse(sse::start(report, cut)),
+        Transport::Ws => Handle::Ws(ws::start(report, cut)),
     }
 }
 
@@ -163,20 +164,20 @@ impl Alive {
 }
 
 /// Applies a polling answer (short or long): a reset first, then the events.
-pub fn apply_poll(lab: &Lab, t: Transport, body: &PollResponse, now: f64) {
+pub fn apply_poll(report: &Report, body: &PollResponse, now: f64) {
     if let Some(info) = &body.reset_info {
         // The events that follow come right after the reset point.
         let cursor = match body.events.first().and_then(|e| Cursor::from_str_opt(&e.id)) {
             Some(c) => Cursor::new(c.epoch, c.seq.saturating_sub(1)).to_string(),
             None => body.cursor.clone(),
         };
-        lab.on_reset(t, &ResetNotice { reason: info.reason, missed: info.missed, cursor }, now);
+        report.reset(&ResetNotice { reason: info.reason, missed: info.missed, cursor }, now);
     }
     for env in &body.events {
-        lab.on_event(t, env, now);
+        report.event(env, now);
     }
 }
 
-pub fn parse_envelope(data: &str) -> Option<Envelope> {
-    serde_json::from_str(data).ok()
+pub fn parse_envelope(data: &str) -> Result<Envelope, serde_json::Error> {
+    serde_json::from_str(data)
 }

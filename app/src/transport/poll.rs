@@ -1,61 +1,74 @@
 //! Short polling: ask `/api/poll` on a timer; every answer, empty or not, is a request.
 
 use gloo_timers::future::TimeoutFuture;
-use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pushlab::{PollResponse, Transport};
+use pushlab::PollResponse;
 
 use super::{PollLoop, after, apply_poll, client_id, http, now_ms, random};
-use crate::lab::{Lab, Status};
+use crate::frame::work;
+use crate::lab::Status;
 use crate::model::LogKind;
 use crate::model::backoff::backoff_ms;
+use crate::report::{Answer, Report};
 
-const T: Transport = Transport::Poll;
-
-pub fn start(lab: Lab, interval_s: u32) -> PollLoop {
+/// `cut`: the previous connection was cut on purpose, so the first answer is a reconnect.
+pub fn start(report: Report, interval_s: u32, cut: bool) -> PollLoop {
     let (handle, running, signal) = PollLoop::new();
-    lab.status.set(Status::Open);
+    report.status(Status::Open);
     spawn_local(async move {
-        let mut failures = 0u32;
+        let (mut failures, mut again) = (0u32, cut);
         while running.get() {
-            let url = format!("/api/poll?after={}&client={}", after(&lab), client_id());
+            let url = format!("/api/poll?after={}&client={}", after(&report), client_id());
             let t0 = now_ms();
-            lab.metrics_of(T, |m| m.requests += 1);
+            report.request();
             let reply = http::get(&url, signal.as_ref()).await;
             if !running.get() {
                 return;
             }
-            let now = now_ms();
-            let mut more = false;
-            match reply.map(|r| (serde_json::from_str::<PollResponse>(&r.text), r)) {
-                Ok((Ok(body), r)) if r.status == 200 => {
-                    failures = 0;
-                    lab.status.set(Status::Open);
-                    let n = body.events.len();
-                    lab.metrics_of(T, |m| {
-                        m.payload_bytes += r.text.len() as u64;
-                        m.wire_bytes += r.wire_bytes.unwrap_or(0);
-                        m.empty += u64::from(n == 0);
-                        m.connections += u64::from(r.new_connection);
-                    });
-                    let kind = if n == 0 { LogKind::EmptyPoll } else { LogKind::Poll };
-                    let size = Some(r.wire_bytes.unwrap_or(r.text.len() as u64));
-                    lab.log_entry(T, kind, now, Some(200), size, Some(now - t0), format!("{n} events"));
-                    apply_poll(&lab, T, &body, now);
-                    more = body.more;
+            let more = work(|| {
+                let now = now_ms();
+                match reply {
+                    Ok(r) if r.status == 200 => match serde_json::from_str::<PollResponse>(&r.text) {
+                        Ok(body) => {
+                            failures = 0;
+                            report.status(Status::Open);
+                            let n = body.events.len();
+                            let answer = Answer {
+                                status: 200,
+                                payload_bytes: r.text.len() as u64,
+                                wire_bytes: r.wire_bytes,
+                                new_connection: r.new_connection,
+                                events: n,
+                            };
+                            report.answered(&answer, std::mem::take(&mut again));
+                            let kind = if n == 0 { LogKind::EmptyPoll } else { LogKind::Poll };
+                            let size = r.wire_bytes.unwrap_or(r.text.len() as u64);
+                            report.log(
+                                report.line(kind, now, format!("{n} events")).status(200).bytes(size).took(now - t0),
+                            );
+                            apply_poll(&report, &body, r.arrived_ms);
+                            body.more
+                        }
+                        Err(e) => {
+                            failures += 1;
+                            report.unparsed(now, r.text.len(), e);
+                            false
+                        }
+                    },
+                    Ok(r) => {
+                        failures += 1;
+                        report.failed(report.line(LogKind::Error, now, r.text).status(r.status).took(now - t0));
+                        false
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        report.status(Status::Reconnecting);
+                        report.failed(report.line(LogKind::Error, now, e).took(now - t0));
+                        false
+                    }
                 }
-                Ok((_, r)) => {
-                    failures += 1;
-                    lab.metrics_of(T, |m| m.errors += 1);
-                    lab.log_entry(T, LogKind::Error, now, Some(r.status), None, Some(now - t0), r.text);
-                }
-                Err(e) => {
-                    failures += 1;
-                    lab.metrics_of(T, |m| m.errors += 1);
-                    lab.status.set(Status::Reconnecting);
-                    lab.log_entry(T, LogKind::Error, now, None, None, Some(now - t0), e);
-                }
-            }
+            });
+            again |= failures > 0;
             // Catch-up pages come at once; errors back off; otherwise the timer.
             let wait = match (more, failures) {
                 (true, 0) => 0.0,

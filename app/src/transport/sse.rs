@@ -2,27 +2,29 @@
 //! per event type, and the browser's own reconnect with `Last-Event-ID`.
 //! When the browser gives up (any non-200 answer), reopen after a backoff.
 
-use leptos::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use pushlab::{Event, ResetNotice, Transport};
+use pushlab::{Event, ResetNotice};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
 use super::{Handler, Reopen, after, now_ms, parse_envelope};
-use crate::lab::{Lab, Status};
+use crate::frame::{arrival_ms, work};
+use crate::lab::Status;
 use crate::model::LogKind;
-
-const T: Transport = Transport::Sse;
+use crate::report::Report;
 
 pub struct SseClient(Rc<Conn>);
 
 struct Conn {
-    lab: Lab,
+    report: Report,
     reopen: Reopen,
     source: RefCell<Option<EventSource>>,
+    /// The open that comes next was asked for by `open` (counted there), not
+    /// by the browser's own retry (counted when it opens).
+    requested: Cell<bool>,
     listeners: RefCell<Vec<Handler<MessageEvent>>>,
     on_open: RefCell<Option<Handler<web_sys::Event>>>,
     on_error: RefCell<Option<Handler<web_sys::Event>>>,
@@ -35,17 +37,31 @@ impl Drop for SseClient {
     }
 }
 
-pub fn start(lab: Lab, cut: bool) -> SseClient {
+pub fn start(report: Report, cut: bool) -> SseClient {
     let conn = Rc::new(Conn {
-        lab,
+        report,
         reopen: Reopen::new(cut),
         source: RefCell::default(),
+        requested: Cell::new(false),
         listeners: RefCell::default(),
         on_open: RefCell::default(),
         on_error: RefCell::default(),
     });
     Conn::open(&conn);
     SseClient(conn)
+}
+
+fn on_data(report: Report, e: &MessageEvent) {
+    let Some(data) = e.data().as_string() else { return };
+    let at = arrival_ms(e);
+    report.frame(data.len());
+    match parse_envelope(&data) {
+        Ok(env) => {
+            report.log(report.line(LogKind::SseEvent, at, env.event.type_name()).bytes(data.len() as u64));
+            report.event(&env, at);
+        }
+        Err(err) => report.unparsed(at, data.len(), err),
+    }
 }
 
 impl Conn {
@@ -57,39 +73,26 @@ impl Conn {
     }
 
     fn open(this: &Rc<Self>) {
-        let lab = this.lab;
-        lab.status.set(this.reopen.opening());
-        let Ok(source) = EventSource::new(&format!("/api/sse?after={}", after(&lab))) else {
-            lab.status.set(Status::Closed);
+        let report = this.report;
+        report.status(this.reopen.opening());
+        let Ok(source) = EventSource::new(&format!("/api/sse?after={}", after(&report))) else {
+            report.status(Status::Closed);
             return;
         };
-        lab.metrics_of(T, |m| m.requests += 1);
+        report.request();
+        this.requested.set(true);
+        // EventSource hands a named event only to a listener of that name: one per type.
         let mut listeners = Vec::new();
         for name in Event::TYPE_NAMES {
-            let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                let Some(data) = e.data().as_string() else { return };
-                let now = now_ms();
-                if let Some(env) = parse_envelope(&data) {
-                    lab.metrics_of(T, |m| m.payload_bytes += data.len() as u64);
-                    lab.log_entry(
-                        T,
-                        LogKind::SseEvent,
-                        now,
-                        None,
-                        Some(data.len() as u64),
-                        None,
-                        env.event.type_name().into(),
-                    );
-                    lab.on_event(T, &env, now);
-                }
-            });
+            let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| work(|| on_data(report, &e)));
             let _ = source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             listeners.push(cb);
         }
         let reset = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let data = e.data().as_string().unwrap_or_default();
-            if let Ok(notice) = serde_json::from_str::<ResetNotice>(&data) {
-                lab.on_reset(T, &notice, now_ms());
+            match serde_json::from_str::<ResetNotice>(&data) {
+                Ok(notice) => report.reset(&notice, arrival_ms(&e)),
+                Err(err) => report.unparsed(arrival_ms(&e), data.len(), err),
             }
         });
         let _ = source.add_event_listener_with_callback("reset", reset.as_ref().unchecked_ref());
@@ -100,23 +103,22 @@ impl Conn {
             let weak = weak.clone();
             move |_| {
                 let Some(c) = weak.upgrade() else { return };
+                if !c.requested.replace(false) {
+                    report.request();
+                }
                 let again = c.reopen.opened();
-                lab.status.set(Status::Open);
-                lab.metrics_of(T, |m| {
-                    m.connections += 1;
-                    m.reconnects += u64::from(again);
-                });
+                report.status(Status::Open);
+                report.opened(again);
                 let note = if again { "reconnected (Last-Event-ID)" } else { "stream open" };
-                lab.log_entry(T, LogKind::SseOpen, now_ms(), Some(200), None, None, note.into());
+                report.log(report.line(LogKind::SseOpen, now_ms(), note).status(200));
             }
         });
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             let Some(c) = weak.upgrade() else { return };
             let closed = c.source.borrow().as_ref().is_none_or(|s| s.ready_state() == EventSource::CLOSED);
-            lab.metrics_of(T, |m| m.errors += 1);
-            lab.status.set(Status::Reconnecting);
+            report.status(Status::Reconnecting);
             let note = if closed { "closed by the browser: reopening" } else { "dropped: the browser reconnects" };
-            lab.log_entry(T, LogKind::Error, now_ms(), None, None, None, note.into());
+            report.failed(report.line(LogKind::Error, now_ms(), note));
             if closed && c.reopen.alive() {
                 // EventSource gives up on a non-200 answer; reopen from our own cursor.
                 c.close();

@@ -1,21 +1,20 @@
 //! WebSocket: resume on open, an application ping, reconnect with capped
 //! exponential backoff plus jitter after every close we did not ask for.
 
-use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Interval;
-use pushlab::{ClientMsg, ServerMsg, Transport};
+use pushlab::{ClientMsg, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::{Handler, Reopen, now_ms};
-use crate::lab::{Lab, Status};
+use crate::frame::{arrival_ms, work};
+use crate::lab::Status;
 use crate::model::LogKind;
-
-const T: Transport = Transport::Ws;
+use crate::report::Report;
 const PING_MS: u32 = 15_000;
 
 thread_local! {
@@ -44,7 +43,7 @@ struct Handlers {
 }
 
 struct Conn {
-    lab: Lab,
+    report: Report,
     reopen: Reopen,
     socket: RefCell<Option<WebSocket>>,
     handlers: RefCell<Option<Handlers>>,
@@ -61,13 +60,13 @@ impl Drop for WsClient {
             let _ = ws.close_with_code(1000);
         }
         OPEN.with(|s| s.borrow_mut().take());
-        c.lab.status.set(Status::Closed);
+        c.report.status(Status::Closed);
     }
 }
 
-pub fn start(lab: Lab, cut: bool) -> WsClient {
+pub fn start(report: Report, cut: bool) -> WsClient {
     let conn = Rc::new(Conn {
-        lab,
+        report,
         reopen: Reopen::new(cut),
         socket: RefCell::default(),
         handlers: RefCell::default(),
@@ -85,13 +84,13 @@ fn ws_url() -> Option<String> {
 
 impl Conn {
     fn open(this: &Rc<Self>) {
-        let lab = this.lab;
-        lab.status.set(this.reopen.opening());
+        let report = this.report;
+        report.status(this.reopen.opening());
         let Some(ws) = ws_url().and_then(|u| WebSocket::new(&u).ok()) else {
-            lab.status.set(Status::Closed);
+            report.status(Status::Closed);
             return;
         };
-        lab.metrics_of(T, |m| m.requests += 1);
+        report.request();
         let weak: Weak<Self> = Rc::downgrade(this);
 
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new({
@@ -100,16 +99,12 @@ impl Conn {
                 let Some(c) = weak.upgrade() else { return };
                 let Some(ws) = c.socket.borrow().clone() else { return };
                 let again = c.reopen.opened();
-                let after = lab.feed.with_untracked(|f| f.cursor.clone());
-                let resume = serde_json::to_string(&ClientMsg::Resume { after }).unwrap_or_default();
+                let resume = serde_json::to_string(&ClientMsg::Resume { after: report.cursor() }).unwrap_or_default();
                 let _ = ws.send_with_str(&resume);
-                lab.status.set(Status::Open);
-                lab.metrics_of(T, |m| {
-                    m.connections += 1;
-                    m.reconnects += u64::from(again);
-                });
+                report.status(Status::Open);
+                report.opened(again);
                 let note = if again { "reconnected: resume sent" } else { "open: resume sent" };
-                lab.log_entry(T, LogKind::WsOpen, now_ms(), Some(101), Some(resume.len() as u64), None, note.into());
+                report.log(report.line(LogKind::WsOpen, now_ms(), note).status(101).bytes(resume.len() as u64));
                 OPEN.with(|s| *s.borrow_mut() = Some(ws.clone()));
                 *c.ping.borrow_mut() = Some(Interval::new(PING_MS, move || {
                     let ping = ClientMsg::Ping { nonce: serde_json::json!(now_ms()) };
@@ -117,33 +112,11 @@ impl Conn {
                 }));
             }
         });
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(text) = e.data().as_string() else { return };
-            let now = now_ms();
-            let size = Some(text.len() as u64);
-            lab.metrics_of(T, |m| m.payload_bytes += text.len() as u64);
-            match serde_json::from_str::<ServerMsg>(&text) {
-                Ok(ServerMsg::Event(env)) => {
-                    lab.log_entry(T, LogKind::WsFrame, now, None, size, None, env.event.type_name().into());
-                    lab.on_event(T, &env, now);
-                }
-                Ok(ServerMsg::Reset(notice)) => lab.on_reset(T, &notice, now),
-                Ok(ServerMsg::Pong { nonce }) => {
-                    let rtt = nonce.as_f64().map(|sent| now - sent);
-                    lab.log_entry(T, LogKind::WsFrame, now, None, size, rtt, "pong (round trip)".into());
-                }
-                Ok(ServerMsg::Error { message }) => {
-                    lab.metrics_of(T, |m| m.errors += 1);
-                    lab.log_entry(T, LogKind::Error, now, None, size, None, message);
-                }
-                Err(_) => {}
-            }
-        });
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| work(|| on_frame(report, &e)));
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             let Some(c) = weak.upgrade() else { return };
             c.ping.borrow_mut().take();
             OPEN.with(|s| s.borrow_mut().take());
-            let now = now_ms();
             let reason = match e.code() {
                 1001 => "server shutting down",
                 1009 => "message too big",
@@ -151,9 +124,10 @@ impl Conn {
                 4008 => "too slow to keep up",
                 _ => "connection closed",
             };
-            lab.log_entry(T, LogKind::Closed, now, Some(e.code()), None, None, format!("{reason}: reconnecting"));
+            let line = report.line(LogKind::Closed, now_ms(), format!("{reason}: reconnecting")).status(e.code());
+            report.log(line);
             if c.reopen.alive() {
-                lab.status.set(Status::Reconnecting);
+                report.status(Status::Reconnecting);
                 let again = c.clone();
                 c.reopen.schedule(move || Conn::open(&again));
             }
@@ -163,5 +137,28 @@ impl Conn {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         *this.handlers.borrow_mut() = Some(Handlers { _open: on_open, _message: on_message, _close: on_close });
         *this.socket.borrow_mut() = Some(ws);
+    }
+}
+
+fn on_frame(report: Report, e: &MessageEvent) {
+    let Some(text) = e.data().as_string() else { return };
+    let at = arrival_ms(e);
+    let size = text.len() as u64;
+    report.frame(text.len());
+    match serde_json::from_str::<ServerMsg>(&text) {
+        Ok(ServerMsg::Event(env)) => {
+            report.log(report.line(LogKind::WsFrame, at, env.event.type_name()).bytes(size));
+            report.event(&env, at);
+        }
+        Ok(ServerMsg::Reset(notice)) => report.reset(&notice, at),
+        Ok(ServerMsg::Pong { nonce }) => {
+            let line = report.line(LogKind::WsPong, at, "pong (round trip)").bytes(size);
+            report.log(match nonce.as_f64() {
+                Some(sent) => line.took(at - sent),
+                None => line,
+            });
+        }
+        Ok(ServerMsg::Error { message }) => report.failed(report.line(LogKind::Error, at, message).bytes(size)),
+        Err(err) => report.unparsed(at, text.len(), err),
     }
 }
