@@ -42,6 +42,11 @@ impl Transport {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// One request carries many events (SSE, WebSocket); polling asks once per answer.
+    pub fn is_stream(self) -> bool {
+        matches!(self, Transport::Sse | Transport::Ws)
+    }
 }
 
 impl fmt::Display for Transport {

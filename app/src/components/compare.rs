@@ -38,7 +38,7 @@ pub fn row(t: Transport, m: &Metrics) -> Row {
         reconnects: m.reconnects,
         payload_bytes: m.payload_bytes,
         wire_bytes: m.wire_bytes,
-        events_per_request: m.events_per_request(),
+        events_per_request: m.events_per_request().filter(|_| !t.is_stream()),
         bytes_per_event: (m.events > 0).then(|| m.payload_bytes as f64 / m.events as f64),
         p50_ms: p.map(|p| p.p50),
         p95_ms: p.map(|p| p.p95),
@@ -122,7 +122,7 @@ pub fn Comparison() -> impl IntoView {
                 <table data-testid="comparison">
                     <thead><tr>
                         <th>"transport"</th><th class="num">"events"</th><th class="num">"requests"</th><th class="num">"empty"</th>
-                        <th class="num">"conns"</th><th class="num">"reconnects"</th><th class="num">"bytes/event"</th><th class="num">"events/req"</th>
+                        <th class="num">"conns"</th><th class="num">"reconnects"</th><th class="num">"payload/event"</th><th class="num">"wire/event"</th><th class="num">"events/req"</th>
                         <th class="num">"p50"</th><th class="num">"p95"</th><th class="num">"p99"</th><th class="num">"max"</th>
                     </tr></thead>
                     <tbody>
@@ -132,6 +132,7 @@ pub fn Comparison() -> impl IntoView {
                                 <td>{r.transport}</td><td class="num">{r.events}</td><td class="num">{r.requests}</td>
                                 <td class="num">{r.empty_responses}</td><td class="num">{r.connections}</td><td class="num">{r.reconnects}</td>
                                 <td class="num">{r.bytes_per_event.map_or("—".into(), |b| format!("{b:.0} B"))}</td>
+                                <td class="num">{(r.wire_bytes > 0 && r.events > 0).then(|| format!("{:.0} B", r.wire_bytes as f64 / r.events as f64)).unwrap_or("—".into())}</td>
                                 <td class="num">{format::ratio(r.events_per_request)}</td>
                                 <td class="num">{ms(r.p50_ms)}</td><td class="num">{ms(r.p95_ms)}</td><td class="num">{ms(r.p99_ms)}</td><td class="num">{ms(r.max_ms)}</td>
                             </tr>
@@ -153,15 +154,16 @@ mod tests {
         (m.requests, m.payload_bytes) = (2, 300);
         m.record(0.0, Some(1.5));
         m.record(1.0, Some(2.5));
-        let r = row(Transport::Sse, &m);
+        let r = row(Transport::LongPoll, &m);
         assert_eq!((r.events, r.events_per_request, r.bytes_per_event), (2, Some(1.0), Some(150.0)));
         let csv = to_csv(&[r]);
         assert_eq!(csv.lines().count(), 2);
         assert!(
-            csv.lines().nth(1).unwrap().starts_with("sse,2,2,0,0,0,300,0,1.000,150.000,1.49")
+            csv.lines().nth(1).unwrap().starts_with("long-poll,2,2,0,0,0,300,0,1.000,150.000,1.49")
                 && csv.ends_with(",2.500\n"),
             "{csv}"
         );
         assert_eq!(data_url("text/csv", "a b\n"), "data:text/csv;charset=utf-8,a%20b%0A");
+        assert_eq!(row(Transport::Sse, &m).events_per_request, None, "a stream has no meaningful ratio");
     }
 }

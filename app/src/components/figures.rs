@@ -47,7 +47,11 @@ pub fn Figures() -> impl IntoView {
                 <Figure label="empty responses" test_id="fig-empty" value=m(|m| m.empty.to_string())/>
                 <Figure label="TCP connections opened" test_id="fig-connections" value=m(|m| m.connections.to_string())/>
                 <Figure label="reconnects" test_id="fig-reconnects" value=m(|m| m.reconnects.to_string())/>
-                <Figure label="events per request" test_id="fig-epr" value=m(|m| format::ratio(m.events_per_request()))/>
+                <Figure label="events per request" test_id="fig-epr" value=Signal::derive(move || {
+                    let t = lab.active.get();
+                    // A stream is one request for all its events: the ratio would only grow.
+                    if t.is_stream() { "— (stream)".into() } else { lab.metrics.with(|m| format::ratio(m.get(t).events_per_request())) }
+                })/>
                 <Figure label="payload received" test_id="fig-bytes" value=m(|m| format::bytes(m.payload_bytes))/>
                 <Figure label="on the wire (HTTP)" test_id="fig-wire" value=m(|m| if m.wire_bytes > 0 { format::bytes(m.wire_bytes) } else { "—".into() })/>
             </div>

@@ -25,7 +25,7 @@ fn lesson(t: Transport) -> Lesson {
             ],
             cons: &[
                 "Latency is the interval, not the network: a 2 s timer means about 1 s late on average.",
-                "Most answers are empty: requests, headers and wake-ups spent on nothing.",
+                "Every tick is a request, news or not: when events are rarer than ticks, most answers are empty.",
             ],
             choose: "when updates are rare, a little staleness is fine, and nothing but plain HTTP may pass.",
         },
@@ -89,18 +89,23 @@ pub fn TeachingPanel() -> impl IntoView {
         }
     };
     let now = move || {
+        let t = lab.active.get();
         lab.metrics.with(|m| {
-            let m = m.get(lab.active.get());
+            let m = m.get(t);
             if m.events == 0 {
                 return "Right now: waiting for the first events.".to_string();
             }
             let empty = if m.requests > 0 { 100.0 * m.empty as f64 / m.requests as f64 } else { 0.0 };
             let p50 = m.percentiles().map_or("—".into(), |p| format::ms(p.p50));
             format!(
-                "Right now: {} events over {} requests ({} per request), {:.0}% of answers empty, {} per event, median latency {}.",
+                "Right now: {} events over {} requests{}, {:.0}% of answers empty, {} per event, median latency {}.",
                 m.events,
                 m.requests,
-                format::ratio(m.events_per_request()),
+                if t.is_stream() {
+                    String::new()
+                } else {
+                    format!(" ({} per request)", format::ratio(m.events_per_request()))
+                },
                 empty,
                 format::bytes(m.payload_bytes / m.events.max(1)),
                 p50
