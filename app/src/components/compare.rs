@@ -132,7 +132,7 @@ pub fn Comparison() -> impl IntoView {
                                 <td>{r.transport}</td><td class="num">{r.events}</td><td class="num">{r.requests}</td>
                                 <td class="num">{r.empty_responses}</td><td class="num">{r.connections}</td><td class="num">{r.reconnects}</td>
                                 <td class="num">{r.bytes_per_event.map_or("—".into(), |b| format!("{b:.0} B"))}</td>
-                                <td class="num">{(r.wire_bytes > 0 && r.events > 0).then(|| format!("{:.0} B", r.wire_bytes as f64 / r.events as f64)).unwrap_or("—".into())}</td>
+                                <td class="num">{if r.wire_bytes > 0 && r.events > 0 { format!("{:.0} B", r.wire_bytes as f64 / r.events as f64) } else { "—".into() }}</td>
                                 <td class="num">{format::ratio(r.events_per_request)}</td>
                                 <td class="num">{ms(r.p50_ms)}</td><td class="num">{ms(r.p95_ms)}</td><td class="num">{ms(r.p99_ms)}</td><td class="num">{ms(r.max_ms)}</td>
                             </tr>

@@ -1,6 +1,7 @@
 //! The request log: the last 50 requests and frames, like a tiny network tab,
 //! so a room can see a long poll hang and return.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::format;
@@ -25,7 +26,11 @@ pub fn RequestLogView() -> impl IntoView {
                                 <td>{e.kind.label()}</td>
                                 <td class="mono">{e.status.map_or_else(|| if e.kind == LogKind::LongPollHeld { "…".into() } else { String::new() }, |s| s.to_string())}</td>
                                 <td class="num mono">{e.bytes.map_or(String::new(), format::bytes)}</td>
-                                <td class="num mono">{e.duration_ms.map_or(String::new(), format::ms)}</td>
+                                <td class="num mono">{match (e.kind, e.duration_ms) {
+                                    // A held poll counts up, so the room sees the server holding it.
+                                    (LogKind::LongPollHeld, _) => Either::Left(move || format!("held {:.0} s", ((lab.now_ms.get() - e.at_ms) / 1000.0).max(0.0))),
+                                    (_, took) => Either::Right(took.map_or(String::new(), format::ms)),
+                                }}</td>
                                 <td class="note-cell">{e.note}</td>
                             </tr>
                         </For>
