@@ -101,13 +101,18 @@ for (const transport of ["sse", "ws", "long-poll"]) {
     const p50 = await latencyMs(page, "lat-p50");
     const events = await number(page, "fig-events");
     const busy = await page.getByTestId("page-busy").textContent();
+    const clock = await page.getByTestId("clock-note").textContent();
     console.log(
       `${transport} at 1000/s: page p50 ${p50} ms, bare p50 ${b.p50.toFixed(3)} ms (${b.n} events), ` +
-        `clicks ${clicks.map((c) => c.toFixed(0)).join("/")} ms, ${events} events; ${busy}`,
+        `clicks ${clicks.map((c) => c.toFixed(0)).join("/")} ms, ${events} events; ${busy} ${clock}`,
     );
     expect(b.n).toBeGreaterThan(SECONDS * 300);
     expect(Math.max(...clicks)).toBeLessThan(1000);
-    expect(p50).toBeLessThanOrEqual(b.p50 + Math.max(5, 3 * b.p50));
+    // Each side's clock-offset estimate may be off by half its best round trip
+    // (a few ms on busy cores, a bare p50 can read below 0): 10 ms of slack. The
+    // page that rendered per event read 72–196 ms here.
+    const bareP50 = Math.max(b.p50, 0);
+    expect(p50).toBeLessThanOrEqual(bareP50 + Math.max(10, 3 * bareP50));
     expect(await number(page, "gaps")).toBe(0);
     expect(await number(page, "duplicates")).toBe(0);
     await page.screenshot({ path: `screenshots/rate-1000-${transport}.png` });
