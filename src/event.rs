@@ -4,6 +4,7 @@
 use serde::de::{Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
+use crate::control::ControlAction;
 use crate::tagged::{self, Tagged};
 
 /// One delivered event.
@@ -32,6 +33,13 @@ pub enum Event {
     ChatMessage { from: String, text: String },
     #[serde(rename = "presence")]
     Presence { counts: PresenceCounts },
+    /// A lab event: the instructor did something, and every page says so in words.
+    #[serde(rename = "announcement")]
+    Announcement {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<ControlAction>,
+    },
     /// A type this build does not know: clients skip it but still count its seq.
     #[serde(skip_serializing)]
     Unknown,
@@ -69,6 +77,12 @@ impl Tagged for Event {
         struct Presence {
             counts: PresenceCounts,
         }
+        #[derive(Deserialize)]
+        struct Announcement {
+            text: String,
+            #[serde(default)]
+            action: Option<ControlAction>,
+        }
         Ok(match tag {
             "notification" => {
                 let Notification { kind, text } = Notification::deserialize(rest)?;
@@ -87,6 +101,10 @@ impl Tagged for Event {
                 Event::ChatMessage { from, text }
             }
             "presence" => Event::Presence { counts: Presence::deserialize(rest)?.counts },
+            "announcement" => {
+                let Announcement { text, action } = Announcement::deserialize(rest)?;
+                Event::Announcement { text, action }
+            }
             _ => {
                 IgnoredAny::deserialize(rest)?;
                 Event::Unknown
@@ -104,13 +122,21 @@ impl Event {
             Event::CounterUpdate { .. } => "counter:update",
             Event::ChatMessage { .. } => "chat:message",
             Event::Presence { .. } => "presence",
+            Event::Announcement { .. } => "announcement",
             Event::Unknown => "unknown",
         }
     }
 
-    /// Every type name a client should listen for (e.g. one SSE listener each).
-    pub const TYPE_NAMES: [&'static str; 5] =
-        ["notification", "job:update", "counter:update", "chat:message", "presence"];
+    /// Every type name the server emits: a client listens for each (EventSource
+    /// hands a named event only to a listener of that name, so a missing one
+    /// would read as a gap). Lab events are last.
+    pub const TYPE_NAMES: [&'static str; 6] =
+        ["notification", "job:update", "counter:update", "chat:message", "presence", "announcement"];
+
+    /// Lab events tell about the lab, not the SaaS story; a page acts on one only live.
+    pub fn is_lab(&self) -> bool {
+        matches!(self, Event::Announcement { .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +228,18 @@ mod tests {
             Event::Presence { counts: PresenceCounts { poll: 3, long_poll: 2, sse: 11, ws: 9 } },
             json!({"type": "presence", "counts": {"poll": 3, "long-poll": 2, "sse": 11, "ws": 9}}),
         );
+        round_trip(
+            Event::Announcement {
+                text: "The instructor set the rate to 50 events/s.".into(),
+                action: Some(ControlAction::SetRate { per_s: 50.0 }),
+            },
+            json!({"type": "announcement", "text": "The instructor set the rate to 50 events/s.",
+                   "action": {"action": "set_rate", "per_s": 50.0}}),
+        );
+        round_trip(
+            Event::Announcement { text: "Break: back at 11:00".into(), action: None },
+            json!({"type": "announcement", "text": "Break: back at 11:00"}),
+        );
     }
 
     #[test]
@@ -234,6 +272,7 @@ mod tests {
             Event::CounterUpdate { name: String::new(), value: 0 },
             Event::ChatMessage { from: String::new(), text: String::new() },
             Event::Presence { counts: PresenceCounts::default() },
+            Event::Announcement { text: String::new(), action: None },
         ];
         for (event, name) in samples.iter().zip(Event::TYPE_NAMES) {
             assert_eq!(event.type_name(), name);

@@ -25,7 +25,7 @@ pub use api::{ErrorBody, PollResponse, PostMessage, PostMessageAccepted, ResetNo
 pub use control::{ControlAction, Settings};
 pub use cursor::{Cursor, CursorError};
 pub use event::{Envelope, Event, JobState, NotificationKind, PresenceCounts};
-pub use stats::{PerTransport, ServerStats, TransportCounters};
+pub use stats::{Announced, PerTransport, ServerStats, TransportCounters};
 pub use transport::Transport;
 pub use ws::{ClientMsg, ServerMsg};
 

@@ -76,4 +76,14 @@ pub struct ServerStats {
     pub settings: Settings,
     pub presence: PresenceCounts,
     pub transports: PerTransport<TransportCounters>,
+    /// The instructor's last announcement, for pages and tools that join later.
+    #[serde(default)]
+    pub announcement: Option<Announced>,
+}
+
+/// An announcement as published: what it said, and when (Unix microseconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Announced {
+    pub text: String,
+    pub sent_at_us: i64,
 }

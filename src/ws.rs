@@ -1,6 +1,6 @@
 //! WebSocket frames: JSON text, each tagged by `type`.
 
-use serde::de::{Deserializer, Error};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -39,6 +39,9 @@ pub enum ServerMsg {
     Error {
         message: String,
     },
+    /// A frame type this build does not know (a newer server): ignored, not an error.
+    #[serde(skip_serializing)]
+    Unknown,
 }
 
 tagged::deserialize_tagged!(ServerMsg);
@@ -60,7 +63,10 @@ impl Tagged for ServerMsg {
             "reset" => ServerMsg::Reset(ResetNotice::deserialize(rest)?),
             "pong" => ServerMsg::Pong { nonce: Pong::deserialize(rest)?.nonce },
             "error" => ServerMsg::Error { message: ErrorMsg::deserialize(rest)?.message },
-            other => return Err(D::Error::unknown_variant(other, &["event", "reset", "pong", "error"])),
+            _ => {
+                serde::de::IgnoredAny::deserialize(rest)?;
+                ServerMsg::Unknown
+            }
         })
     }
 }

@@ -2,7 +2,7 @@
 //! client through context. Only signals: `Lab` is `Copy`.
 
 use leptos::prelude::*;
-use pushlab::{Envelope, PerTransport, ResetNotice, ServerStats, Transport};
+use pushlab::{Envelope, Event, PerTransport, ResetNotice, ServerStats, Transport};
 
 use crate::model::{ClockOffset, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas};
 
@@ -53,6 +53,8 @@ pub struct Lab {
     pub now_ms: RwSignal<f64>,
     /// Local time (ms) the active transport was opened: older events are catch-up, not timed.
     pub since_ms: RwSignal<f64>,
+    /// The instructor's last announcement this page knows of.
+    pub announcement: RwSignal<Option<Announcement>>,
     /// Share of the last second the page spent in its own handlers and rendering (0–1).
     pub busy: RwSignal<f64>,
     /// What changed since the views last heard (see `flush`).
@@ -75,6 +77,7 @@ impl Lab {
             server: RwSignal::new(None),
             now_ms: RwSignal::new(0.0),
             since_ms: RwSignal::new(0.0),
+            announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
             dirty: StoredValue::new(0),
         }
@@ -82,6 +85,10 @@ impl Lab {
 
     /// Shows the state the server rendered the page with, and resumes after its cursor.
     pub fn start_from(&self, initial: &crate::InitialEvents) {
+        if let Some(a) = &initial.announcement {
+            let at_ms = a.sent_at_us as f64 / 1000.0;
+            self.announcement.set(Some(Announcement { text: a.text.clone(), at_ms, live: false }));
+        }
         self.saas.update(|s| initial.events.iter().for_each(|e| s.apply(e)));
         if let Some(cursor) = &initial.cursor {
             self.feed.update(|f| {
@@ -116,6 +123,11 @@ impl Lab {
         self.metrics_of(t, |m| m.record(at_ms, live.then_some(latency)));
         if live {
             self.last_latency.update_untracked(|l| *l = Some((latency, raw_ms)));
+        }
+        // A page acts on a lab event only live: a replayed one is history, not news.
+        if let (true, Event::Announcement { text, .. }) = (live, &env.event) {
+            let at_ms = at_ms - latency;
+            self.announcement.set(Some(Announcement { text: text.clone(), at_ms, live: true }));
         }
         self.saas.update_untracked(|s| s.apply(env));
         self.touch(Dirty::SAAS);
@@ -176,6 +188,16 @@ impl Lab {
         });
         self.metrics_of(self.active.get_untracked(), |_| {});
     }
+}
+
+/// An instructor's announcement as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Announcement {
+    pub text: String,
+    /// When it was published (local wall clock, ms).
+    pub at_ms: f64,
+    /// Heard live on the stream, not from the first render.
+    pub live: bool,
 }
 
 /// Which signals a flush must notify.

@@ -27,6 +27,7 @@ pub mod transport;
 use leptos::prelude::*;
 use pushlab::{Envelope, Transport};
 
+use crate::components::announce::AnnouncementBanner;
 use crate::components::compare::Comparison;
 use crate::components::figures::Figures;
 use crate::components::instructor::InstructorPanel;
@@ -44,6 +45,9 @@ use crate::lab::Lab;
 pub struct InitialEvents {
     pub events: Vec<Envelope>,
     pub cursor: Option<String>,
+    /// The instructor's last announcement, so a late joiner reads it too.
+    #[serde(default)]
+    pub announcement: Option<pushlab::Announced>,
 }
 
 const INITIAL_ID: &str = "pushlab-initial";
@@ -150,6 +154,7 @@ fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
                     <TransportSwitch/>
                 </nav>
             </header>
+            <AnnouncementBanner/>
             <div class="grid">
                 <div class="col-wide"><Figures/></div>
                 <div class="col-side"><TeachingPanel/></div>

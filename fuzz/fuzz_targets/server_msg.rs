@@ -62,7 +62,7 @@ impl<'de> Visitor<'de> for UniqueKeys {
 }
 
 fn has_unknown(msg: &ServerMsg) -> bool {
-    matches!(msg, ServerMsg::Event(e) if e.event == Event::Unknown)
+    matches!(msg, ServerMsg::Unknown) || matches!(msg, ServerMsg::Event(e) if e.event == Event::Unknown)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, header};
 use pushlab::control::{BURST_RANGE, DELAY_RANGE, RATE_RANGE};
-use pushlab::{ControlAction, PerTransport, Settings, Transport};
+use pushlab::{Announced, ControlAction, Event, PerTransport, Settings, Transport};
 use tokio::sync::watch;
 
 use crate::AppState;
@@ -31,6 +31,8 @@ struct Inner {
     drops: PerTransport<watch::Sender<u64>>,
     /// Events the simulator owes: bursts are produced by the simulator so they look like its stream.
     bursts: tokio::sync::mpsc::UnboundedSender<u32>,
+    /// The last announcement, for pages that open later.
+    announced: std::sync::Mutex<Option<Announced>>,
 }
 
 impl Control {
@@ -43,6 +45,7 @@ impl Control {
                 settings: watch::channel(settings).0,
                 drops: PerTransport::from_fn(|_| watch::channel(0).0),
                 bursts,
+                announced: Default::default(),
             }),
         };
         (control, rx)
@@ -93,6 +96,19 @@ impl Control {
         Ok(self.settings())
     }
 
+    /// The last announcement published, if any.
+    pub fn announced(&self) -> Option<Announced> {
+        self.inner.announced.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Tells every page, in words, what an applied action did.
+    pub fn announce(&self, hub: &crate::hub::Hub, action: ControlAction) {
+        let text = describe(&action);
+        let published = hub.publish(Event::Announcement { text: text.clone(), action: Some(action) });
+        *self.inner.announced.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Announced { text, sent_at_us: published.sent_at_us });
+    }
+
     pub fn check_token(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let given = headers
             .get(header::AUTHORIZATION)
@@ -126,7 +142,26 @@ pub async fn handle(
     app.control.check_token(&headers)?;
     let Json(action) = body?;
     tracing::info!(?action, "instructor control");
-    app.control.apply(action).map(Json)
+    let settings = app.control.apply(action.clone())?;
+    app.control.announce(&app.hub, action);
+    Ok(Json(settings))
+}
+
+/// What an action did, as a participant reads it.
+pub fn describe(action: &ControlAction) -> String {
+    match action {
+        ControlAction::SetRate { per_s } => format!("The instructor set the rate to {per_s} events/s."),
+        ControlAction::Burst { n } => format!("The instructor sent a burst of {n} events at once."),
+        ControlAction::Pause => "The instructor paused the stream: no new events until it resumes.".into(),
+        ControlAction::Resume => "The instructor resumed the stream.".into(),
+        ControlAction::Drop { transport } => {
+            format!("The instructor cut every {} connection: watch them reconnect and resume.", transport.label())
+        }
+        ControlAction::Delay { ms: 0 } => "The instructor removed the delivery delay.".into(),
+        ControlAction::Delay { ms } => {
+            format!("The instructor holds every delivery until {ms} ms after publish: latency rises by that much.")
+        }
+    }
 }
 
 #[cfg(test)]

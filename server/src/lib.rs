@@ -102,11 +102,12 @@ pub fn router(state: AppState) -> Router {
             &state,
             routes,
             {
-                let hub = state.hub.clone();
+                let (hub, control) = (state.hub.clone(), state.control.clone());
                 move || {
                     let (history, head) = hub.recent(FIRST_RENDER_SCAN);
                     let events = app::model::saas::snapshot(&history);
-                    provide_context(app::InitialEvents { events, cursor: Some(head) })
+                    let announcement = control.announced();
+                    provide_context(app::InitialEvents { events, cursor: Some(head), announcement })
                 }
             },
             move || shell(leptos.clone()),
@@ -133,6 +134,7 @@ async fn server_stats(State(app): State<AppState>) -> Json<ServerStats> {
         settings: app.control.settings(),
         presence: app.stats.presence(),
         transports: app.stats.counters(),
+        announcement: app.control.announced(),
     })
 }
 

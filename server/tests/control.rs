@@ -57,7 +57,61 @@ async fn burst_publishes_and_drop_closes_websockets_with_1012() {
     let control =
         |body: serde_json::Value| s.http.post(s.url("/api/control")).bearer_auth("test-token").json(&body).send();
     assert_eq!(control(json!({"action": "burst", "n": 25})).await.unwrap().status(), 200);
-    assert_eq!(env_seqs(&ws.events(25).await), (1..=25).collect::<Vec<_>>());
+    let events = ws.events(26).await;
+    assert_eq!(env_seqs(&events), (1..=26).collect::<Vec<_>>(), "the announcement, then the burst");
+    assert_eq!(events[0].event.type_name(), "announcement");
     assert_eq!(control(json!({"action": "drop", "transport": "ws"})).await.unwrap().status(), 200);
-    assert_eq!(ws.next().await.unwrap_err(), Some(1012));
+    // The drop's own announcement may get out before the close.
+    let closed = loop {
+        match ws.next().await {
+            Ok(_) => continue,
+            Err(code) => break code,
+        }
+    };
+    assert_eq!(closed, Some(1012));
+}
+
+/// SPEC §1: every control action becomes an `announcement` lab event on every
+/// transport, and the last one is in `/api/stats` and the first render.
+#[tokio::test]
+async fn every_action_is_announced_on_every_transport() {
+    let s = server(&[]).await;
+    let mut sse = s.sse("", None).await;
+    let mut ws = s.ws().await;
+    ws.send(&ClientMsg::Resume { after: None }).await;
+    let res = s
+        .http
+        .post(s.url("/api/control"))
+        .bearer_auth("test-token")
+        .json(&json!({"action": "set_rate", "per_s": 50}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let frame = sse.event().await;
+    assert_eq!(frame.event.as_deref(), Some("announcement"), "a named SSE event");
+    let want = pushlab::Event::Announcement {
+        text: "The instructor set the rate to 50 events/s.".into(),
+        action: Some(pushlab::ControlAction::SetRate { per_s: 50.0 }),
+    };
+    assert_eq!(frame.envelope().event, want);
+    assert_eq!(ws.events(1).await[0].event, want);
+    let (_, poll) = s.poll("").await;
+    assert_eq!(poll["events"].as_array().unwrap().last().unwrap()["event"]["type"], "announcement");
+    let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
+    assert_eq!(stats["announcement"]["text"], "The instructor set the rate to 50 events/s.");
+    let page = s.get("/").await.text().await.unwrap();
+    assert!(page.contains("The instructor set the rate to 50 events/s."), "the first render shows it");
+    // A refused action changes nothing and announces nothing.
+    let res = s
+        .http
+        .post(s.url("/api/control"))
+        .bearer_auth("test-token")
+        .json(&json!({"action": "set_rate", "per_s": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let (_, poll) = s.poll("").await;
+    assert_eq!(poll["events"].as_array().unwrap().len(), 1);
 }

@@ -1,5 +1,6 @@
 //! The dashboard's views, one concern each.
 
+pub mod announce;
 pub mod chart;
 pub mod compare;
 pub mod figures;

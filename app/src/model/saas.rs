@@ -64,7 +64,8 @@ pub fn snapshot(history: &[Envelope]) -> Vec<Envelope> {
                 chat += 1;
                 chat <= CHAT
             }
-            Event::Unknown => false,
+            // Lab events are the lab's current state, sent apart (never replayed).
+            Event::Announcement { .. } | Event::Unknown => false,
         })
         .cloned()
         .collect();
@@ -103,7 +104,7 @@ impl Saas {
                 }
             }
             Event::Presence { counts } => self.presence = Some(*counts),
-            Event::Unknown => {}
+            Event::Announcement { .. } | Event::Unknown => {}
         }
     }
 }

@@ -29,10 +29,23 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// This page's id, so the server's presence can count it while it polls.
+/// This tab's id, so the server's presence counts it while it polls. Kept in
+/// `sessionStorage`: a reload is the same participant, another tab is not.
 pub fn client_id() -> &'static str {
+    const KEY: &str = "pushlab-client";
     thread_local! {
-        static ID: &'static str = Box::leak(format!("p{:08x}", (random() * f64::from(u32::MAX)) as u32).into_boxed_str());
+        static ID: &'static str = {
+            let store = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+            let kept = store.as_ref().and_then(|s| s.get_item(KEY).ok().flatten()).filter(|id| id.len() <= 16 && id.chars().all(|c| c.is_ascii_alphanumeric()));
+            let id = kept.unwrap_or_else(|| {
+                let id = format!("p{:08x}", (random() * f64::from(u32::MAX)) as u32);
+                if let Some(s) = &store {
+                    let _ = s.set_item(KEY, &id);
+                }
+                id
+            });
+            Box::leak(id.into_boxed_str())
+        };
     }
     ID.with(|id| *id)
 }

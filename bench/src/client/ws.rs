@@ -56,7 +56,7 @@ async fn socket_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(
                     Ok(ServerMsg::Error { message }) => {
                         return Err(LoadError::Protocol(format!("ws error frame: {message}")));
                     }
-                    Ok(ServerMsg::Pong { .. }) => {}
+                    Ok(ServerMsg::Pong { .. } | ServerMsg::Unknown) => {}
                     Err(e) => return Err(LoadError::Protocol(format!("ws frame: {e}"))),
                 }
             }
