@@ -1,4 +1,4 @@
-//! Reading objects tagged by `type` in one pass.
+//! Reading objects tagged by `type` (control actions: by `action`) in one pass.
 //!
 //! serde's derive for internally tagged enums first copies the whole object
 //! into an intermediate tree, then reads the variant from that tree, so every
@@ -15,11 +15,10 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeOwned, Deserializer, Error, MapAccess, Visitor};
 use serde_json::Value;
 
-/// The tag's key.
-const TAG: &str = "type";
-
-/// A type read from an object tagged by `type`.
+/// A type read from an object tagged by one of its keys.
 pub(crate) trait Tagged: DeserializeOwned {
+    /// The tag's key.
+    const TAG: &'static str = "type";
     /// What the error message says was expected.
     const EXPECTING: &'static str;
 
@@ -56,9 +55,9 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let Some(first) = map.next_key::<String>()? else {
-            return Err(A::Error::missing_field(TAG));
+            return Err(A::Error::missing_field(T::TAG));
         };
-        if first == TAG {
+        if first == T::TAG {
             let tag: String = map.next_value()?;
             return T::read(&tag, MapAccessDeserializer::new(map));
         }
@@ -66,8 +65,8 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
         while let Some(field) = map.next_entry::<String, Value>()? {
             fields.push(field);
         }
-        let Some(at) = fields.iter().position(|(key, _)| key == TAG) else {
-            return Err(A::Error::missing_field(TAG));
+        let Some(at) = fields.iter().position(|(key, _)| key == T::TAG) else {
+            return Err(A::Error::missing_field(T::TAG));
         };
         let tag = fields.remove(at);
         let members: Vec<String> =

@@ -53,6 +53,8 @@ pub struct Lab {
     pub now_ms: RwSignal<f64>,
     /// Local time (ms) the active transport was opened: older events are catch-up, not timed.
     pub since_ms: RwSignal<f64>,
+    /// Large type and the instructor's panel beside the figures.
+    pub projector: RwSignal<bool>,
     /// The instructor's last announcement this page knows of.
     pub announcement: RwSignal<Option<Announcement>>,
     /// Share of the last second the page spent in its own handlers and rendering (0–1).
@@ -77,6 +79,7 @@ impl Lab {
             server: RwSignal::new(None),
             now_ms: RwSignal::new(0.0),
             since_ms: RwSignal::new(0.0),
+            projector: RwSignal::new(false),
             announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
             dirty: StoredValue::new(0),

@@ -25,7 +25,7 @@ pub mod sync;
 pub mod transport;
 
 use leptos::prelude::*;
-use pushlab::{Envelope, Transport};
+use pushlab::Envelope;
 
 use crate::components::announce::AnnouncementBanner;
 use crate::components::compare::Comparison;
@@ -111,8 +111,8 @@ pub fn not_found_shell(_options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let (transport, interval) = model::link::from_query(&query_string());
-    view! { <Dashboard transport interval/> }
+    let link = model::link::from_query(&query_string());
+    view! { <Dashboard link/> }
 }
 
 /// The page's query string, from the request being rendered or the address bar.
@@ -128,8 +128,9 @@ fn query_string() -> String {
 }
 
 #[component]
-fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
-    let lab = Lab::new(transport, interval);
+fn Dashboard(link: model::link::Link) -> impl IntoView {
+    let lab = Lab::new(link.transport, link.interval);
+    lab.projector.set(link.projector);
     let initial = initial_events();
     lab.start_from(&initial);
     // `<` escaped so no event text can close the script element. Hydration
@@ -144,7 +145,7 @@ fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
     run_in_browser(lab);
     view! {
         <script type="application/json" id=INITIAL_ID inner_html=initial_json></script>
-        <main class="page">
+        <main class="page" class:projector=move || lab.projector.get()>
             <header class="top">
                 <div class="brand">
                     <h1>"pushlab"</h1>
@@ -152,19 +153,27 @@ fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
                 </div>
                 <nav class="controls" aria-label="Transport">
                     <TransportSwitch/>
+                    <button type="button" class="ghost" data-testid="projector" aria-pressed=move || lab.projector.get().to_string()
+                        title="Large type across the screen, the instructor's controls beside the figures"
+                        on:click=move |_| lab.projector.update(|p| *p = !*p)>
+                        "Projector"
+                    </button>
                 </nav>
             </header>
             <AnnouncementBanner/>
+            // In projector mode the instructor's panel moves up beside the figures
+            // (CSS order), so a control and its effect share the screen.
             <div class="grid">
-                <div class="col-wide"><Figures/></div>
+                <div class="col-wide slot-figures"><Figures/></div>
                 <div class="col-side"><TeachingPanel/></div>
                 <div class="col-third"><Jobs/></div>
                 <div class="col-third stack"><Counter/><Presence/></div>
                 <div class="col-third"><Notifications/></div>
                 <div class="col-wide"><RequestLogView/></div>
                 <div class="col-side"><ChatBox/></div>
-                <div class="col-wide"><Comparison/></div>
-                <div class="col-side stack"><ServerView/><InstructorPanel/></div>
+                <div class="col-full"><Comparison/></div>
+                <div class="col-half"><ServerView/></div>
+                <div class="col-half slot-instructor"><InstructorPanel/></div>
             </div>
         </main>
     }
@@ -175,6 +184,7 @@ fn Dashboard(transport: Transport, interval: u32) -> impl IntoView {
 #[cfg(feature = "hydrate")]
 fn run_in_browser(lab: Lab) {
     use crate::transport::{Alive, Handle, start};
+    use pushlab::Transport;
 
     let alive = Alive::new();
     sync::start(lab, alive.clone());
@@ -190,9 +200,20 @@ fn run_in_browser(lab: Lab) {
         (t, g)
     });
     Effect::new(move |_| {
-        let url = model::link::to_query(lab.active.get(), lab.interval_s.get());
+        let link = model::link::Link {
+            transport: lab.active.get(),
+            interval: lab.interval_s.get(),
+            projector: lab.projector.get(),
+        };
+        let url = model::link::to_query(link);
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+    // Type scales with the root element's font size (every size is in rem).
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.class_list().toggle_with_force("projector", lab.projector.get());
         }
     });
     Effect::new(move |_| {

@@ -12,6 +12,8 @@ use crate::transport::{Alive, http, now_ms};
 
 const TIME_SAMPLES: u32 = 8;
 const TIME_REFRESH_MS: u32 = 60_000;
+const TIME_RETRY_MS: u32 = 5_000;
+const POOR_RTT_US: f64 = 10_000.0;
 const STATS_EVERY_MS: u32 = 3_000;
 
 /// Starts the loops; they stop when `alive` is cleared.
@@ -40,7 +42,10 @@ pub fn start(lab: Lab, alive: Alive) {
             if fresh.samples > 0 {
                 lab.clock.set(fresh);
             }
-            TimeoutFuture::new(TIME_REFRESH_MS).await;
+            // The estimate is off by up to half its round trip: a poor round
+            // (a busy page or server) is tried again soon, not in a minute.
+            let poor = fresh.samples == 0 || fresh.rtt_us > POOR_RTT_US;
+            TimeoutFuture::new(if poor { TIME_RETRY_MS } else { TIME_REFRESH_MS }).await;
         }
     });
     let a = alive.clone();

@@ -32,3 +32,30 @@ test("an announcement reaches a page on every transport, and a late joiner", asy
   await expect(late.getByTestId("announcement-text")).toHaveAttribute("data-live", "false");
   for (const page of [...pages, late]) await page.context().close();
 });
+
+// Issue 10: at 1280×720 in projector mode, a control and its effect are on screen together.
+test("projector mode keeps the instructor's controls beside the figures at 1280×720", async ({ page }) => {
+  await openDashboard(page, "?transport=ws");
+  await page.getByTestId("projector").click();
+  await expect(page).toHaveURL(/projector=1/);
+  await page.getByTestId("token").fill("e2e-token");
+  await page.getByTestId("unlock").click();
+  await expect(page.getByTestId("set-rate")).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const inView = async (testId: string) => {
+    const box = (await page.getByTestId(testId).boundingBox())!;
+    return box.y >= 0 && box.y + box.height <= 720 && box.x + box.width <= 1280;
+  };
+  for (const id of ["set-rate", "fire-burst", "pause", "drop-ws", "lat-p50", "fig-events", "latency-chart", "gaps"]) {
+    expect(await inView(id), `${id} on the first screen`).toBe(true);
+  }
+  await page.getByTestId("rate").fill("40");
+  await page.getByTestId("set-rate").click();
+  await expect(page.getByTestId("announcement-text")).toHaveText("The instructor set the rate to 40 events/s.");
+  await page.screenshot({ path: "screenshots/projector-1280.png" });
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.screenshot({ path: "screenshots/projector-1920.png" });
+  // The comparison table fits its card: nothing scrolls sideways.
+  const table = await page.getByTestId("comparison").evaluate((t) => [t.scrollWidth, t.parentElement!.clientWidth]);
+  expect(table[0]).toBeLessThanOrEqual(table[1]);
+});

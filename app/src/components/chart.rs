@@ -17,17 +17,19 @@ pub fn LatencyChart() -> impl IntoView {
         let t = lab.active.get();
         lab.metrics.with(|m| m.get(t).chart(now, W, H))
     });
+    // Labels sit in HTML over the SVG: the SVG stretches to its box, text must not.
     view! {
         <figure class="chart" data-testid="latency-chart">
-            <svg viewBox=format!("0 0 {W} {}", H + 16.0) preserveAspectRatio="none" role="img" aria-label="Latency over the last minute">
-                <line x1="0" y1=H / 2.0 x2=W y2=H / 2.0 class="grid"/>
-                <line x1="0" y1=H x2=W y2=H class="axis"/>
-                <path d=move || paths.get().1 class="line-max"/>
-                <path d=move || paths.get().0 class="line-mean"/>
-                <text x="4" y="12" class="label">{move || format::ms(paths.get().2)}</text>
-                <text x="4" y=H + 13.0 class="label">"−60 s"</text>
-                <text x=W - 4.0 y=H + 13.0 class="label end">"now"</text>
-            </svg>
+            <div class="chart-box">
+                <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label="Latency over the last minute">
+                    <line x1="0" y1=H / 2.0 x2=W y2=H / 2.0 class="grid"/>
+                    <line x1="0" y1=H x2=W y2=H class="axis"/>
+                    <path d=move || paths.get().1 class="line-max"/>
+                    <path d=move || paths.get().0 class="line-mean"/>
+                </svg>
+                <span class="chart-label top">{move || format::ms(paths.get().2)}</span>
+            </div>
+            <div class="chart-axis"><span>"−60 s"</span><span>"now"</span></div>
             <figcaption><span class="key mean">"mean"</span>" "<span class="key max">"max"</span>" per half second"</figcaption>
         </figure>
     }
