@@ -133,6 +133,9 @@ test("a chat message sent on one transport appears on a page on another", async 
   await b.getByTestId("chat-send").click();
   await expect(a.getByTestId("chat")).toContainText(reply);
   await expect(b.getByTestId("chat-feedback")).toContainText("POST /api/messages");
+  // Pages of the browser, not of the test: left open, they would load every later test.
+  await a.close();
+  await b.close();
 });
 
 test("cutting the connection reconnects and resumes without a gap", async ({ page }) => {
@@ -198,4 +201,5 @@ test("the instructor panel unlocks with the token and drives the server", async 
   await expect(participant.getByTestId("gaps")).toHaveText("0");
   await expect(participant.getByTestId("duplicates")).toHaveText("0");
   await page.screenshot({ path: "screenshots/instructor.png", fullPage: true });
+  await participant.close();
 });
