@@ -96,9 +96,11 @@ pub fn TeachingPanel() -> impl IntoView {
                 return "Right now: waiting for the first events.".to_string();
             }
             let empty = if m.requests > 0 { 100.0 * m.empty as f64 / m.requests as f64 } else { 0.0 };
+            // A stream has no answers to be empty; polling's share is the live one.
+            let empty = if t.is_stream() { String::new() } else { format!(", {empty:.0}% of answers empty") };
             let p50 = m.percentiles().map_or("—".into(), |p| format::ms(p.p50));
             format!(
-                "Right now: {} events over {} requests{}, {:.0}% of answers empty, {} per event, median latency {}.",
+                "Right now: {} events over {} requests{}{}, {} per event, median latency {}.",
                 m.events,
                 m.requests,
                 if t.is_stream() {
