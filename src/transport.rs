@@ -43,6 +43,13 @@ impl Transport {
         self as usize
     }
 
+    /// Keeps an HTTP connection while it waits (an SSE stream, a held long
+    /// poll): each spends one of the browser's six per origin over HTTP/1.1.
+    /// WebSockets live outside that pool.
+    pub fn holds_http_connection(self) -> bool {
+        matches!(self, Transport::LongPoll | Transport::Sse)
+    }
+
     /// One request carries many events (SSE, WebSocket); polling asks once per answer.
     pub fn is_stream(self) -> bool {
         matches!(self, Transport::Sse | Transport::Ws)

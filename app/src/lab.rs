@@ -55,6 +55,8 @@ pub struct Lab {
     pub since_ms: RwSignal<f64>,
     /// Large type and the instructor's panel beside the figures.
     pub projector: RwSignal<bool>,
+    /// The other tabs of this origin, and which hold a connection.
+    pub tabs: RwSignal<crate::model::tabs::Tabs>,
     /// The instructor's last announcement this page knows of.
     pub announcement: RwSignal<Option<Announcement>>,
     /// Share of the last second the page spent in its own handlers and rendering (0–1).
@@ -80,6 +82,7 @@ impl Lab {
             now_ms: RwSignal::new(0.0),
             since_ms: RwSignal::new(0.0),
             projector: RwSignal::new(false),
+            tabs: RwSignal::new(Default::default()),
             announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
             dirty: StoredValue::new(0),

@@ -22,12 +22,14 @@ pub mod report;
 #[cfg(feature = "hydrate")]
 pub mod sync;
 #[cfg(feature = "hydrate")]
+pub mod tabs;
+#[cfg(feature = "hydrate")]
 pub mod transport;
 
 use leptos::prelude::*;
 use pushlab::Envelope;
 
-use crate::components::announce::AnnouncementBanner;
+use crate::components::announce::{AnnouncementBanner, TabsWarning};
 use crate::components::compare::Comparison;
 use crate::components::figures::Figures;
 use crate::components::instructor::InstructorPanel;
@@ -161,6 +163,7 @@ fn Dashboard(link: model::link::Link) -> impl IntoView {
                 </nav>
             </header>
             <AnnouncementBanner/>
+            <TabsWarning/>
             // In projector mode the instructor's panel moves up beside the figures
             // (CSS order), so a control and its effect share the screen.
             <div class="grid">
@@ -188,6 +191,7 @@ fn run_in_browser(lab: Lab) {
 
     let alive = Alive::new();
     sync::start(lab, alive.clone());
+    tabs::start(lab, alive.clone());
     // A switch tears down the old transport before the new one opens from the last cursor.
     let handle = StoredValue::new_local(None::<Handle>);
     Effect::new(move |prev: Option<(Transport, u64)>| {

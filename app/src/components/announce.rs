@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::format;
 use crate::lab::Lab;
+use crate::model::tabs::{PER_ORIGIN, WARN_AT};
 
 #[component]
 pub fn AnnouncementBanner() -> impl IntoView {
@@ -16,5 +17,27 @@ pub fn AnnouncementBanner() -> impl IntoView {
                 <span class="announce-text" data-testid="announcement-text" data-live=a.live.to_string()>{a.text}</span>
             })}
         </div>
+    }
+}
+
+/// Before the browser's per-origin connection limit silently stalls a tab.
+#[component]
+pub fn TabsWarning() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    move || {
+        let me = lab.active.get().holds_http_connection();
+        let (open, holding) = lab.tabs.with(|t| (t.open(), t.holding(me)));
+        (holding >= WARN_AT).then(|| {
+            view! {
+                <div class="announce bad" role="alert" data-testid="tabs-warning">
+                    <span class="announce-when">"Connections"</span>
+                    <span class="announce-text">{format!(
+                        "{holding} of the {open} tabs of this site each hold an HTTP connection (SSE or a held long poll). Over HTTP/1.1 the browser allows \
+                         {PER_ORIGIN} per origin: one more stream and the next tab, or this page's own requests, stall \
+                         without an error. Close a tab, switch one to short polling, or serve over HTTP/2."
+                    )}</span>
+                </div>
+            }
+        })
     }
 }

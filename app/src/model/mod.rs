@@ -8,6 +8,7 @@ pub mod link;
 pub mod log;
 pub mod metrics;
 pub mod saas;
+pub mod tabs;
 
 pub use clock::ClockOffset;
 pub use feed::{Accept, Feed};

@@ -47,9 +47,11 @@ pub async fn handle(
     tokio::pin!(deadline);
     while batch.events.is_empty() && batch.reset.is_none() {
         tokio::select! {
+            // A drop wins over news: the drop's own announcement lands at the same moment.
+            biased;
             _ = app.shutdown.cancelled() => return Ok(empty(&app)),
-            _ = &mut deadline => return Ok(empty(&app)),
             _ = drops.changed() => return Err(ApiError::Dropped),
+            _ = &mut deadline => return Ok(empty(&app)),
             changed = head.changed() => {
                 if changed.is_err() {
                     return Ok(empty(&app));

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, interval_at};
 
-use super::{BATCH, Stop, hold_for_delay, stop_signal};
+use super::{BATCH, Stop, due, stop_signal};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::{Published, Read};
@@ -113,7 +113,7 @@ impl Conn {
                     return None;
                 }
                 Read::Events(events) if !events.is_empty() => {
-                    hold_for_delay(&self.app, events.last().map(|e| e.sent_at_us)).await;
+                    let events = due(&self.app, events).await;
                     let bytes = events.iter().map(|e| e.sse_frame.len() as u64).sum();
                     self.app.stats.delivered(Transport::Sse, events.len() as u64, bytes);
                     self.after = events.last().map_or(self.after, |e| e.seq);

@@ -14,7 +14,7 @@ use pushlab::ws::close;
 use pushlab::{ClientMsg, ServerMsg, Transport};
 use tokio::time::{Instant, interval_at, timeout};
 
-use super::{BATCH, Stop, hold_for_delay, stop_signal};
+use super::{BATCH, Stop, due, stop_signal};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Read;
@@ -80,7 +80,7 @@ async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: 
                 // Fell behind the history: too slow. On reconnect, resume says what was missed.
                 Read::Expired(_) => break Next::Close(close::TOO_SLOW, "fell behind the history"),
                 Read::Events(events) if !events.is_empty() => {
-                    hold_for_delay(&app, events.last().map(|e| e.sent_at_us)).await;
+                    let events = due(&app, events).await;
                     let bytes: u64 = events.iter().map(|e| e.ws_frame.len() as u64).sum();
                     let n = events.len() as u64;
                     after = events.last().map(|e| e.seq);
