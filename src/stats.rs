@@ -69,9 +69,9 @@ pub struct ServerStats {
     pub head_seq: u64,
     pub history_len: u64,
     pub history_capacity: u64,
-    /// Events published per second, over the last second.
+    /// Events published per second, over the last 5 s.
     pub events_per_s: f64,
-    /// HTTP requests per second over all transports, over the last second.
+    /// HTTP requests per second over all transports, over the last 5 s.
     pub requests_per_s: f64,
     pub settings: Settings,
     pub presence: PresenceCounts,

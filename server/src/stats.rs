@@ -25,7 +25,7 @@ struct Inner {
     max_connections: u64,
     /// Pollers by their `client` id: when each was last seen. Pruned every second.
     seen: Mutex<HashMap<(Transport, Box<str>), Instant>>,
-    /// Rates over the last second, written by the presence task.
+    /// Rates over the last 5 s, written by the presence task.
     rates: Mutex<Rates>,
     started: Instant,
 }
