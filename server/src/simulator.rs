@@ -232,6 +232,15 @@ mod tests {
 
     use crate::control::Control;
 
+    /// A simulator at `rate` on a fresh hub (`timed: false` publishes bursts only).
+    fn start(rate: f64, timed: bool) -> (Hub, Control, CancellationToken, tokio::task::JoinHandle<()>) {
+        let hub = Hub::with_epoch(1, 100_000);
+        let (control, bursts) = Control::new("t".into(), rate);
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, timed, stop.clone()));
+        (hub, control, stop, task)
+    }
+
     #[test]
     fn jobs_progress_monotonically_and_finish() {
         let mut sim = Simulator::new(7);
@@ -275,10 +284,7 @@ mod tests {
     /// each change races the due timer (about half of them lost it before).
     #[tokio::test(start_paused = true)]
     async fn keeps_the_new_pace_through_many_rate_changes() {
-        let hub = Hub::with_epoch(1, 100_000);
-        let (control, bursts) = Control::new("t".into(), 5.0);
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, true, stop.clone()));
+        let (hub, control, stop, task) = start(5.0, true);
         let rate = |per_s| control.apply(pushlab::ControlAction::SetRate { per_s }).unwrap();
         for i in 0..12 {
             rate(1000.0);
@@ -307,10 +313,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_large_burst_goes_out_in_slices() {
-        let hub = Hub::with_epoch(1, 100_000);
-        let (control, bursts) = Control::new("t".into(), 5.0);
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, false, stop.clone()));
+        let (hub, control, stop, task) = start(5.0, false);
         tokio::time::sleep(Duration::from_millis(1)).await;
         control.apply(pushlab::ControlAction::Burst { n: 10_000 }).unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -323,10 +326,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn publishes_at_the_set_rate_and_obeys_pause_and_burst() {
-        let hub = Hub::with_epoch(1, 100_000);
-        let (control, bursts) = Control::new("t".into(), 100.0);
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, true, stop.clone()));
+        let (hub, control, stop, task) = start(100.0, true);
         tokio::time::sleep(Duration::from_millis(10)).await;
         let opening = hub.head();
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -54,13 +54,11 @@ async fn burst_publishes_and_drop_closes_websockets_with_1012() {
     let s = server(&[]).await;
     let mut ws = s.ws().await;
     ws.send(&ClientMsg::Resume { after: None }).await;
-    let control =
-        |body: serde_json::Value| s.http.post(s.url("/api/control")).bearer_auth("test-token").json(&body).send();
-    assert_eq!(control(json!({"action": "burst", "n": 25})).await.unwrap().status(), 200);
+    assert_eq!(s.control(json!({"action": "burst", "n": 25})).await.status(), 200);
     let events = ws.events(26).await;
     assert_eq!(env_seqs(&events), (1..=26).collect::<Vec<_>>(), "the announcement, then the burst");
     assert_eq!(events[0].event.type_name(), "announcement");
-    assert_eq!(control(json!({"action": "drop", "transport": "ws"})).await.unwrap().status(), 200);
+    assert_eq!(s.control(json!({"action": "drop", "transport": "ws"})).await.status(), 200);
     // The drop's own announcement may get out before the close.
     let closed = loop {
         match ws.next().await {
@@ -79,14 +77,7 @@ async fn every_action_is_announced_on_every_transport() {
     let mut sse = s.sse("", None).await;
     let mut ws = s.ws().await;
     ws.send(&ClientMsg::Resume { after: None }).await;
-    let res = s
-        .http
-        .post(s.url("/api/control"))
-        .bearer_auth("test-token")
-        .json(&json!({"action": "set_rate", "per_s": 50}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.control(json!({"action": "set_rate", "per_s": 50})).await;
     assert_eq!(res.status(), 200);
     let frame = sse.event().await;
     assert_eq!(frame.event.as_deref(), Some("announcement"), "a named SSE event");
@@ -103,14 +94,7 @@ async fn every_action_is_announced_on_every_transport() {
     let page = s.get("/").await.text().await.unwrap();
     assert!(page.contains("The instructor set the rate to 50 events/s."), "the first render shows it");
     // A refused action changes nothing and announces nothing.
-    let res = s
-        .http
-        .post(s.url("/api/control"))
-        .bearer_auth("test-token")
-        .json(&json!({"action": "set_rate", "per_s": 0}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.control(json!({"action": "set_rate", "per_s": 0})).await;
     assert_eq!(res.status(), 400);
     let (_, poll) = s.poll("").await;
     assert_eq!(poll["events"].as_array().unwrap().len(), 1);
@@ -121,14 +105,7 @@ async fn every_action_is_announced_on_every_transport() {
 #[tokio::test]
 async fn a_delay_delivers_each_event_that_late_not_in_clumps() {
     let s = server(&["--simulator", "--rate", "50"]).await;
-    let res = s
-        .http
-        .post(s.url("/api/control"))
-        .bearer_auth("test-token")
-        .json(&json!({"action": "delay", "ms": 400}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.control(json!({"action": "delay", "ms": 400})).await;
     assert_eq!(res.status(), 200);
     let mut ws = s.ws().await;
     let head = s.poll("").await.1["cursor"].as_str().unwrap().to_owned();

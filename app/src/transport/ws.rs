@@ -159,7 +159,7 @@ fn on_frame(report: Report, e: &MessageEvent) {
             });
         }
         Ok(ServerMsg::Error { message }) => report.failed(report.line(LogKind::Error, at, message).bytes(size)),
-        // A newer server's frame type: skipped, as SPEC §1 asks.
+        // A newer server's frame type: skipped, not an error (see `ServerMsg::Unknown`).
         Ok(ServerMsg::Unknown) => {}
         Err(err) => report.unparsed(at, text.len(), err),
     }

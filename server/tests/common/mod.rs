@@ -59,6 +59,11 @@ impl Server {
         self.running.state.hub.cursor(seq)
     }
 
+    /// `POST /api/control` with the instructor's token.
+    pub async fn control(&self, body: serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url("/api/control")).bearer_auth("test-token").json(&body).send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }
