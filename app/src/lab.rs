@@ -104,6 +104,14 @@ impl Lab {
         }
     }
 
+    /// The connection's state, shown with the counters of the same flush: a
+    /// status of "open" never sits beside a connection count that has not moved yet.
+    pub fn set_status(&self, s: Status) {
+        if self.status.try_update_untracked(|x| std::mem::replace(x, s)) != Some(s) {
+            self.touch(Dirty::STATUS);
+        }
+    }
+
     pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {
         self.metrics.update_untracked(|m| {
             let m = m.get_mut(t);
@@ -184,6 +192,7 @@ impl Lab {
         });
         notify(Dirty::SAAS, &|| self.saas.notify());
         notify(Dirty::LOG, &|| self.log.notify());
+        notify(Dirty::STATUS, &|| self.status.notify());
     }
 
     /// Clears every transport's figures and the feed's counters; keeps the cursor.
@@ -214,4 +223,5 @@ impl Dirty {
     const METRICS: u8 = 2;
     const SAAS: u8 = 4;
     const LOG: u8 = 8;
+    const STATUS: u8 = 16;
 }

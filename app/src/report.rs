@@ -42,7 +42,7 @@ impl Report {
     }
 
     pub fn status(&self, s: Status) {
-        self.lab.status.set(s);
+        self.lab.set_status(s);
     }
 
     /// A request went out: a poll, a long poll, or a stream or socket being opened.
