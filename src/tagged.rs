@@ -135,7 +135,7 @@ mod tests {
         assert!(err(r#"{"type":7}"#).contains("invalid type"));
         assert!(err(r#"{"value":1,"type":7}"#).contains("invalid type"));
         assert!(err(r#"["notification"]"#).contains("an event object tagged by `type`"));
-        // A newer server's frame type is skipped, not an error (SPEC §1).
+        // A newer server's frame type is skipped, not an error (docs/PROTOCOL.md §4.4).
         assert_eq!(serde_json::from_str::<ServerMsg>(r#"{"type":"shout","x":[1]}"#).unwrap(), ServerMsg::Unknown);
         let err = serde_json::from_str::<ServerMsg>(r#"{"type":"pong"}"#).unwrap_err().to_string();
         assert!(err.contains("missing field `nonce`"), "{err}");
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn the_wire_examples_read_in_one_pass() {
-        // Written as a pushlab server writes them: `type` first (WIRE.md).
+        // Written as a pushlab server writes them: `type` first (docs/PROTOCOL.md §2, §4.4).
         let events = [
             r#"{"type":"notification","kind":"mention","text":"Ana mentioned you in #billing"}"#,
             r#"{"type":"job:update","job_id":"job-17","name":"Export invoices","progress":40,"state":"running"}"#,

@@ -1,5 +1,5 @@
 // What both Node peers share: the same SaaS stream pushlab publishes (the
-// envelope of SPEC §1, built once per event), a bounded history for resume,
+// envelope of docs/PROTOCOL.md §2, built once per event), a bounded history for resume,
 // and the subset of pushlab's HTTP API the load runner's scenarios use:
 // GET /api/time, GET /api/poll (where the runner learns the stream's head)
 // and POST /api/control (set_rate, burst, pause, resume, drop).

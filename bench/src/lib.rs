@@ -1,5 +1,5 @@
 //! `pushlab-load`: N clients of one transport against a server that speaks
-//! the pushlab protocol (SPEC §3), with a table of what it cost.
+//! the pushlab protocol (docs/PROTOCOL.md §4), with a table of what it cost.
 //!
 //! # Layout
 //!

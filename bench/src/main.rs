@@ -52,7 +52,7 @@ struct RunArgs {
     /// The server, http://host:port (only ever one you run).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
-    /// What the server speaks: pushlab's protocol (SPEC §3), or nginx + nchan's.
+    /// What the server speaks: pushlab's protocol (docs/PROTOCOL.md §4), or nginx + nchan's.
     #[arg(long, value_enum, default_value_t = Protocol::Pushlab)]
     protocol: Protocol,
     /// nchan only: events per second the runner publishes to /pub.
@@ -90,7 +90,7 @@ struct ScenarioArgs {
     name: String,
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
-    /// What the server speaks: pushlab's protocol (SPEC §3), or nginx + nchan's.
+    /// What the server speaks: pushlab's protocol (docs/PROTOCOL.md §4), or nginx + nchan's.
     #[arg(long, value_enum, default_value_t = Protocol::Pushlab)]
     protocol: Protocol,
     /// The transports the server offers (comma-separated); scenarios skip the others.

@@ -187,8 +187,9 @@ fn targets(out: &mut String, r: &Results) {
     }
     let _ = writeln!(
         out,
-        "\nBytes per SSE event include the `id:` and `event:` lines SPEC §3 requires of pushlab (the id is \
-         what makes a browser's reconnect resume); the peers' figures below show what other framings cost.\n"
+        "\nBytes per SSE event include the `id:` and `event:` lines docs/PROTOCOL.md §4.3 requires of pushlab \
+         (the id is what makes a browser's reconnect resume); the peers' figures below show what other framings \
+         cost.\n"
     );
 }
 

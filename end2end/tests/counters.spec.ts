@@ -43,7 +43,7 @@ test("counters mean the same after switches, cuts and drops, and no held row goe
   expect(await number(page, "duplicates")).toBe(0);
 });
 
-// SPEC §1 / issue 10 item 5: tabs of one origin count each other and warn
+// docs/PROTOCOL.md §4 / issue 10 item 5: tabs of one origin count each other and warn
 // before the browser's six connections per origin stall the next one.
 test("the fifth tab holding a connection warns before the browser's limit stalls one", async ({ browser }) => {
   const context = await browser.newContext();

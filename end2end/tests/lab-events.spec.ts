@@ -5,7 +5,7 @@ test.afterEach(async ({ request }) => {
   await control(request, { action: "set_rate", per_s: 20 });
 });
 
-// SPEC §1: the instructor's action reaches every transport as an announcement,
+// docs/PROTOCOL.md §2: the instructor's action reaches every transport as an announcement,
 // and each page says it in words; a page that opens later shows it as earlier news.
 test("an announcement reaches a page on every transport, and a late joiner", async ({ browser, request }) => {
   const pages = [];

@@ -28,7 +28,7 @@ pub const RETRY: Duration = Duration::from_millis(250);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
-    /// SPEC §3: pushlab itself, the Node peers, anyone's implementation of it.
+    /// docs/PROTOCOL.md §4: pushlab itself, the Node peers, anyone's implementation of it.
     Pushlab,
     /// nginx + nchan's subscriber and publisher endpoints (`/sub`, `/pub`).
     Nchan,
