@@ -56,7 +56,46 @@ pub struct Percentiles {
     pub samples: u64,
 }
 
+/// The counters of a [`Metrics`], which a comparison row takes the difference of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub events: u64,
+    pub requests: u64,
+    pub empty: u64,
+    pub connections: u64,
+    pub reconnects: u64,
+    pub payload_bytes: u64,
+    pub wire_bytes: u64,
+}
+
+impl Counts {
+    /// What was counted after `base`.
+    pub fn since(self, base: Counts) -> Counts {
+        Counts {
+            events: self.events.saturating_sub(base.events),
+            requests: self.requests.saturating_sub(base.requests),
+            empty: self.empty.saturating_sub(base.empty),
+            connections: self.connections.saturating_sub(base.connections),
+            reconnects: self.reconnects.saturating_sub(base.reconnects),
+            payload_bytes: self.payload_bytes.saturating_sub(base.payload_bytes),
+            wire_bytes: self.wire_bytes.saturating_sub(base.wire_bytes),
+        }
+    }
+}
+
 impl Metrics {
+    pub fn counts(&self) -> Counts {
+        Counts {
+            events: self.events,
+            requests: self.requests,
+            empty: self.empty,
+            connections: self.connections,
+            reconnects: self.reconnects,
+            payload_bytes: self.payload_bytes,
+            wire_bytes: self.wire_bytes,
+        }
+    }
+
     /// Records one event that arrived at local time `at_ms`, and its latency (ms) when it
     /// was live: events replayed from before the transport opened are counted, not timed.
     pub fn record(&mut self, at_ms: f64, latency_ms: Option<f64>) {
