@@ -60,6 +60,10 @@ pub struct TransportCounters {
     pub events: u64,
     /// Payload bytes written (bodies and frames, without HTTP headers).
     pub bytes: u64,
+    /// Streams and sockets cut off because they did not take a write within the
+    /// slow-consumer limit.
+    #[serde(default)]
+    pub cut_off: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -74,6 +74,8 @@ impl Tagged for ServerMsg {
 /// Close codes beyond the standard ones.
 pub mod close {
     pub const GOING_AWAY: u16 = 1001;
+    /// A text frame that is not UTF-8 (RFC 6455 §7.4.1).
+    pub const INVALID_DATA: u16 = 1007;
     pub const TOO_BIG: u16 = 1009;
     pub const DROPPED: u16 = 1012;
     pub const TOO_SLOW: u16 = 4008;

@@ -20,9 +20,9 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_RATE", default_value_t = 5.0, value_parser = parse_rate)]
     pub rate: f64,
 
-    /// Events kept in memory for resuming clients.
+    /// Events kept in memory for resuming clients (20–1,000,000; each takes about 1 KB).
     #[arg(long, env = "PUSHLAB_HISTORY", default_value_t = 10_000,
-          value_parser = clap::value_parser!(u64).range(20..=10_000_000))]
+          value_parser = clap::value_parser!(u64).range(20..=MAX_HISTORY))]
     pub history: u64,
 
     /// Instructor token for POST /api/control; a random one is printed when unset.
@@ -34,9 +34,29 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
-    /// Another origin (scheme://host:port) allowed to open WebSockets; repeatable.
+    /// Most accepted sockets of any kind; past it a connection gets a canned 503.
+    /// Default: the open-file limit less 256.
+    #[arg(long, env = "PUSHLAB_MAX_SOCKETS", value_parser = clap::value_parser!(u64).range(16..))]
+    pub max_sockets: Option<u64>,
+
+    /// Seconds a request head may take, and a keep-alive connection may sit idle
+    /// (16–600: above the 15 s longest poll interval).
+    #[arg(long = "header-timeout-s", env = "PUSHLAB_HEADER_TIMEOUT_S", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(16..=600))]
+    pub header_timeout_s: u64,
+
+    /// Another origin (scheme://host:port) allowed to open WebSockets and post; repeatable.
     #[arg(long = "allowed-origin", env = "PUSHLAB_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// The URL people open when it is not one of the listen addresses (a proxy,
+    /// a DNS name); its origin is the server's own. Repeatable.
+    #[arg(long = "public-url", env = "PUSHLAB_PUBLIC_URLS", value_delimiter = ',')]
+    pub public_urls: Vec<String>,
+
+    /// A proxy (CIDR) whose `X-Forwarded-For` names the client for rate limits; repeatable.
+    #[arg(long = "trusted-proxy", env = "PUSHLAB_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Seconds between SSE keep-alive comments (1–15).
     #[arg(long, env = "PUSHLAB_KEEPALIVE", default_value_t = 15,
@@ -57,7 +77,14 @@ pub struct Config {
     pub no_presence: bool,
 }
 
+/// The history's ceiling: at about 1 KB an event, 1 GB of memory.
+pub const MAX_HISTORY: u64 = 1_000_000;
+
 impl Config {
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_s)
+    }
+
     pub fn keepalive(&self) -> Duration {
         Duration::from_secs(self.keepalive)
     }
@@ -87,9 +114,17 @@ mod tests {
             Config::try_parse_from(["pushlab", "--rate", "20", "--history", "500", "--allowed-origin", "http://a:1"])
                 .unwrap();
         assert_eq!((c.rate, c.history, c.allowed_origins.as_slice()), (20.0, 500, &["http://a:1".to_string()][..]));
-        for bad in
-            [&["--rate", "0"][..], &["--rate", "x"], &["--history", "5"], &["--keepalive", "0"], &["--addr", "nope"]]
-        {
+        for bad in [
+            &["--rate", "0"][..],
+            &["--rate", "x"],
+            &["--history", "5"],
+            &["--history", "1000001"],
+            &["--keepalive", "0"],
+            &["--addr", "nope"],
+            &["--header-timeout-s", "15"],
+            &["--max-sockets", "3"],
+            &["--trusted-proxy", "10.0.0.0/33"],
+        ] {
             assert!(Config::try_parse_from(std::iter::once("pushlab").chain(bad.iter().copied())).is_err(), "{bad:?}");
         }
     }

@@ -8,16 +8,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use pushlab::control::{BURST_RANGE, DELAY_RANGE, RATE_RANGE};
 use pushlab::{Announced, ControlAction, Event, PerTransport, Settings, Transport};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::watch;
 
 use crate::AppState;
+use crate::body::Capped;
 use crate::error::ApiError;
 use crate::hub::now_us;
+
+/// Bursts waiting behind the one going out; more are refused (429): 300
+/// pipelined bursts once kept the server publishing long after.
+pub const QUEUED_BURSTS: usize = 2;
 
 #[derive(Clone)]
 pub struct Control {
@@ -30,14 +36,14 @@ struct Inner {
     /// Bumped to drop every connection of a transport.
     drops: PerTransport<watch::Sender<u64>>,
     /// Events the simulator owes: bursts are produced by the simulator so they look like its stream.
-    bursts: tokio::sync::mpsc::UnboundedSender<u32>,
+    bursts: tokio::sync::mpsc::Sender<u32>,
     /// The last announcement, for pages that open later.
     announced: std::sync::Mutex<Option<Announced>>,
 }
 
 impl Control {
-    pub fn new(token: String, rate: f64) -> (Self, tokio::sync::mpsc::UnboundedReceiver<u32>) {
-        let (bursts, rx) = tokio::sync::mpsc::unbounded_channel();
+    pub fn new(token: String, rate: f64) -> (Self, tokio::sync::mpsc::Receiver<u32>) {
+        let (bursts, rx) = tokio::sync::mpsc::channel(QUEUED_BURSTS);
         let settings = Settings { rate_per_s: rate, paused: false, delay_ms: 0 };
         let control = Control {
             inner: Arc::new(Inner {
@@ -77,7 +83,10 @@ impl Control {
             ControlAction::SetRate { per_s } if RATE_RANGE.contains(&per_s) => s.send_modify(|s| s.rate_per_s = per_s),
             ControlAction::SetRate { .. } => return Err(ApiError::OutOfRange("per_s must be 0.1–1000".into())),
             ControlAction::Burst { n } if BURST_RANGE.contains(&n) => {
-                self.inner.bursts.send(n).map_err(|_| ApiError::ShuttingDown)?
+                self.inner.bursts.try_send(n).map_err(|e| match e {
+                    TrySendError::Full(_) => ApiError::BurstsQueued(QUEUED_BURSTS),
+                    TrySendError::Closed(_) => ApiError::ShuttingDown,
+                })?
             }
             ControlAction::Burst { .. } => return Err(ApiError::OutOfRange("n must be 1–10000".into())),
             ControlAction::Pause => s.send_modify(|s| s.paused = true),
@@ -113,12 +122,30 @@ impl Control {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer)
             .ok_or(ApiError::Unauthorized)?;
         // Compare every byte so the time taken does not tell how much matched.
         let want = self.inner.token.as_bytes();
         let same = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if same { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+}
+
+/// The credentials of `Bearer <token>`; the scheme is case-insensitive (RFC 7235).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim_start())
+}
+
+/// A request that carried the instructor's token. As an extractor it runs
+/// before the body's: a stranger's body is never read.
+pub struct Instructor;
+
+impl FromRequestParts<AppState> for Instructor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        app.control.check_token(&parts.headers).map(|()| Instructor)
     }
 }
 
@@ -129,18 +156,15 @@ pub fn random_token() -> String {
 }
 
 /// `GET /api/control`: the settings, for the instructor's panel to check its token.
-pub async fn current(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Settings>, ApiError> {
-    app.control.check_token(&headers)?;
-    Ok(Json(app.control.settings()))
+pub async fn current(State(app): State<AppState>, _: Instructor) -> Json<Settings> {
+    Json(app.control.settings())
 }
 
 pub async fn handle(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<ControlAction>, JsonRejection>,
+    _: Instructor,
+    Capped(action): Capped<ControlAction>,
 ) -> Result<Json<Settings>, ApiError> {
-    app.control.check_token(&headers)?;
-    let Json(action) = body?;
     tracing::info!(?action, "instructor control");
     let settings = app.control.apply(action.clone())?;
     app.control.announce(&app.hub, action);
@@ -197,5 +221,9 @@ mod tests {
         assert!(matches!(c.check_token(&h), Err(ApiError::Forbidden)));
         h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
         assert!(c.check_token(&h).is_ok());
+        h.insert(header::AUTHORIZATION, "bearer  secret".parse().unwrap());
+        assert!(c.check_token(&h).is_ok(), "the scheme is case-insensitive");
+        h.insert(header::AUTHORIZATION, "Basic secret".parse().unwrap());
+        assert!(matches!(c.check_token(&h), Err(ApiError::Unauthorized)));
     }
 }

@@ -29,12 +29,24 @@ pub enum ApiError {
     Forbidden,
     #[error("too many messages; slow down")]
     RateLimited,
+    #[error("{0} bursts are already waiting to go out; send another once they have")]
+    BurstsQueued(usize),
     #[error("too many {0} connections; try again shortly")]
     Busy(&'static str),
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("connection dropped by the instructor")]
     Dropped,
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the body did not arrive within {0} s")]
+    BodyTimeout(u64),
+    #[error("{path} allows {allow} only")]
+    MethodNotAllowed { path: String, allow: String },
+    #[error("{1}")]
+    BadUpgrade(StatusCode, String),
+    #[error("this server does not answer to host {0:?}; start it with --public-url or --allowed-origin for that name")]
+    UnknownHost(String),
 }
 
 impl ApiError {
@@ -43,9 +55,13 @@ impl ApiError {
         match self {
             BadCursor(_) | BadQuery(_) | BadBody(_) | OutOfRange(_) | TooLong { .. } => StatusCode::BAD_REQUEST,
             NotFound => StatusCode::NOT_FOUND,
-            ForbiddenOrigin | Forbidden => StatusCode::FORBIDDEN,
+            ForbiddenOrigin | Forbidden | UnknownHost(_) => StatusCode::FORBIDDEN,
+            TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            BadUpgrade(status, _) => *status,
             Unauthorized => StatusCode::UNAUTHORIZED,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited | BurstsQueued(_) => StatusCode::TOO_MANY_REQUESTS,
             Busy(_) | ShuttingDown | Dropped => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -63,9 +79,15 @@ impl ApiError {
             Unauthorized => "unauthorized",
             Forbidden => "forbidden",
             RateLimited => "rate_limited",
+            BurstsQueued(_) => "bursts_queued",
             Busy(_) => "too_many_connections",
             ShuttingDown => "shutting_down",
             Dropped => "dropped",
+            TooLarge(_) => "payload_too_large",
+            BodyTimeout(_) => "body_timeout",
+            MethodNotAllowed { .. } => "method_not_allowed",
+            BadUpgrade(..) => "bad_upgrade",
+            UnknownHost(_) => "unknown_host",
         }
     }
 
@@ -77,8 +99,22 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status(), Json(self.body())).into_response();
-        if matches!(self, ApiError::Busy(_) | ApiError::ShuttingDown | ApiError::RateLimited) {
+        if matches!(
+            self,
+            ApiError::Busy(_) | ApiError::ShuttingDown | ApiError::RateLimited | ApiError::BurstsQueued(_)
+        ) {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        // An empty one is left for axum, which adds the route's own `Allow` after the layers ran.
+        if let ApiError::MethodNotAllowed { allow, .. } = &self
+            && !allow.is_empty()
+            && let Ok(v) = HeaderValue::from_str(allow)
+        {
+            res.headers_mut().insert(header::ALLOW, v);
+        }
+        if matches!(self, ApiError::TooLarge(_) | ApiError::BodyTimeout(_)) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         res
     }
@@ -98,4 +134,15 @@ impl From<JsonRejection> for ApiError {
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+/// axum answers a wrong method with an empty 405; the API answers it like every other error.
+pub async fn json_405(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return res;
+    }
+    let allow = res.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ApiError::MethodNotAllowed { path, allow }.into_response()
 }

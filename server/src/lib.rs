@@ -3,6 +3,8 @@
 //! # Layout
 //!
 //! - [`config`]: flags and `PUSHLAB_*` environment variables.
+//! - [`accept`]: the accept loop: header timeout, socket cap, a cut handle per connection.
+//! - [`body`]: request bodies: capped, timed, read only after the token.
 //! - [`hub`]: epoch, bounded history, publish (encode once), resume and read after a cursor.
 //! - [`simulator`]: the SaaS event stream at the instructor's rate.
 //! - [`presence`]: the once-a-second `presence` event and rates.
@@ -18,6 +20,8 @@
 
 #![recursion_limit = "256"]
 
+pub mod accept;
+pub mod body;
 pub mod config;
 pub mod control;
 pub mod error;
@@ -35,8 +39,7 @@ use std::sync::Arc;
 
 use app::{App, not_found_shell, shell};
 use axum::extract::{FromRef, State};
-use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use governor::DefaultKeyedRateLimiter;
 use leptos::config::LeptosOptions;
@@ -92,11 +95,15 @@ pub fn router(state: AppState) -> Router {
         .route("/time", get(time))
         .route("/stats", get(server_stats))
         .route("/control", post(control::handle).get(control::current))
-        .fallback(error::not_found);
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(error::json_405));
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();
     Router::new()
         .nest("/api", api)
+        // Neither is inside the nest: without these, the dashboard's HTML 404 answered.
+        .route("/api", any(error::not_found))
+        .route("/api/", any(error::not_found))
         .route("/metrics", get(metrics::handle))
         .leptos_routes_with_context(
             &state,
@@ -136,6 +143,33 @@ async fn server_stats(State(app): State<AppState>) -> Json<ServerStats> {
         transports: app.stats.counters(),
         announcement: app.control.announced(),
     })
+}
+
+/// The socket cap, and a warning when the caps cannot fit in the open-file limit.
+fn socket_cap(config: &Config) -> usize {
+    let files = accept::file_limit();
+    let max = config.max_sockets.map_or_else(|| accept::default_max_sockets(files), |m| m as usize);
+    match files {
+        Some(files) => {
+            tracing::info!("open-file limit {files}; at most {max} sockets");
+            if max as u64 + accept::RESERVED_FILES > files {
+                tracing::warn!(
+                    "--max-sockets {max} does not fit under the open-file limit {files} (less {} for the rest): \
+                     past it, accept fails instead of a 503",
+                    accept::RESERVED_FILES
+                );
+            }
+        }
+        None => tracing::warn!("cannot read the open-file limit; at most {max} sockets"),
+    }
+    // Streams, sockets and held polls are all sockets: their caps cannot exceed the whole.
+    if config.max_connections as usize > max {
+        tracing::warn!(
+            "--max-connections {} exceeds --max-sockets {max}: the socket cap comes first",
+            config.max_connections
+        );
+    }
+    max
 }
 
 /// A running server.
@@ -188,13 +222,9 @@ pub fn start(
     let timed = !state.config.no_simulator;
     tasks.spawn(simulator::run(hub.clone(), control.watch_settings(), bursts, timed, shutdown.clone()));
     tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
-    let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    // Small frames go out at once: with Nagle on, a frame written while the
-    // previous one is unacknowledged waits for the client's delayed ACK (up to 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let serve = axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let limits =
+        accept::Limits { header_timeout: state.config.header_timeout(), max_sockets: socket_cap(&state.config) };
+    let serve = accept::serve(listener, router(state.clone()), limits, state.stats.clone(), shutdown.clone());
     let handle = tokio::spawn(async move {
         serve.await?;
         tasks.close();

@@ -6,7 +6,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -14,6 +13,7 @@ use pushlab::{Event, MAX_CHAT_FROM, MAX_CHAT_TEXT, PostMessage, PostMessageAccep
 use rand::Rng;
 
 use crate::AppState;
+use crate::body::Capped;
 use crate::error::ApiError;
 use crate::hub::Published;
 
@@ -59,9 +59,8 @@ pub fn publish(app: &AppState, ip: IpAddr, text: &str, from: Option<&str>) -> Re
 pub async fn post(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Json<PostMessage>, JsonRejection>,
+    Capped(msg): Capped<PostMessage>,
 ) -> Result<(StatusCode, Json<PostMessageAccepted>), ApiError> {
-    let Json(msg) = body?;
     let published = publish(&app, peer.ip(), &msg.text, msg.from.as_deref())?;
     Ok((StatusCode::ACCEPTED, Json(PostMessageAccepted { id: published.id.clone() })))
 }

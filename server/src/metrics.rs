@@ -27,6 +27,9 @@ pub async fn handle(State(app): State<AppState>) -> impl IntoResponse {
         describe_counter!("pushlab_empty_responses_total", "Empty poll answers and 204 long polls");
         describe_counter!("pushlab_events_delivered_total", "Events delivered, once per client");
         describe_counter!("pushlab_sent_bytes_total", Unit::Bytes, "Payload bytes written");
+        describe_counter!("pushlab_cut_off_total", "Streams and sockets cut off as too slow to take a write");
+        describe_gauge!("pushlab_sockets_open", "Accepted sockets open now, of every kind");
+        describe_counter!("pushlab_sockets_refused_total", "Sockets refused past --max-sockets");
         describe_gauge!("pushlab_head_seq", "Seq of the newest event");
         describe_gauge!("pushlab_history_events", "Events kept for resuming clients");
         describe_gauge!("pushlab_rate_per_second", "Simulated events per second (instructor setting)");
@@ -42,7 +45,11 @@ pub async fn handle(State(app): State<AppState>) -> impl IntoResponse {
             counter!("pushlab_empty_responses_total", &label).absolute(c.empty_responses);
             counter!("pushlab_events_delivered_total", &label).absolute(c.events);
             counter!("pushlab_sent_bytes_total", &label).absolute(c.bytes);
+            counter!("pushlab_cut_off_total", &label).absolute(c.cut_off);
         }
+        let (open, refused) = app.stats.sockets();
+        gauge!("pushlab_sockets_open").set(open as f64);
+        counter!("pushlab_sockets_refused_total").absolute(refused);
         let settings = app.control.settings();
         gauge!("pushlab_head_seq").set(app.hub.head() as f64);
         gauge!("pushlab_history_events").set(app.hub.history_len() as f64);

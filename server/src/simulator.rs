@@ -9,7 +9,7 @@ use pushlab::{Event, JobState, NotificationKind};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
@@ -185,7 +185,7 @@ const BURST_SLICE_EVERY: Duration = Duration::from_millis(50);
 pub async fn run(
     hub: Hub,
     mut settings: watch::Receiver<Settings>,
-    mut bursts: UnboundedReceiver<u32>,
+    mut bursts: Receiver<u32>,
     timed: bool,
     shutdown: CancellationToken,
 ) {
@@ -211,7 +211,8 @@ pub async fn run(
                 s = *settings.borrow_and_update();
                 pace = Pace::new();
             }
-            Some(n) = bursts.recv() => burst_owed += u64::from(n),
+            // The next burst is taken once this one is out: the queue in Control stays bounded.
+            Some(n) = bursts.recv(), if burst_owed == 0 => burst_owed = u64::from(n),
             _ = sleep_until(next_slice), if burst_owed > 0 => {
                 let n = burst_owed.min(MAX_PER_TICK);
                 for _ in 0..n { hub.publish(sim.next_event()); }

@@ -28,6 +28,8 @@ struct Inner {
     /// Rates over the last 5 s, written by the presence task.
     rates: Mutex<Rates>,
     started: Instant,
+    sockets_open: AtomicU64,
+    sockets_refused: AtomicU64,
 }
 
 #[derive(Default)]
@@ -38,12 +40,24 @@ struct Counters {
     empty: AtomicU64,
     events: AtomicU64,
     bytes: AtomicU64,
+    cut_off: AtomicU64,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Rates {
     pub events_per_s: f64,
     pub requests_per_s: f64,
+}
+
+/// An accepted socket; it stops counting when dropped.
+pub struct SocketGuard {
+    stats: Stats,
+}
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.stats.inner.sockets_open.fetch_sub(1, Relaxed);
+    }
 }
 
 /// An open connection; it stops counting when dropped.
@@ -67,6 +81,8 @@ impl Stats {
                 seen: Mutex::default(),
                 rates: Mutex::default(),
                 started: Instant::now(),
+                sockets_open: AtomicU64::new(0),
+                sockets_refused: AtomicU64::new(0),
             }),
         }
     }
@@ -91,6 +107,26 @@ impl Stats {
 
     pub fn bytes(&self, t: Transport, bytes: u64) {
         self.c(t).bytes.fetch_add(bytes, Relaxed);
+    }
+
+    /// A stream or socket that did not take a write within the slow-consumer limit.
+    pub fn cut_off(&self, t: Transport) {
+        self.c(t).cut_off.fetch_add(1, Relaxed);
+    }
+
+    /// A socket accepted; it stops counting when the returned guard drops.
+    pub fn socket(&self) -> SocketGuard {
+        self.inner.sockets_open.fetch_add(1, Relaxed);
+        SocketGuard { stats: self.clone() }
+    }
+
+    pub fn socket_refused(&self) {
+        self.inner.sockets_refused.fetch_add(1, Relaxed);
+    }
+
+    /// Sockets open now, and refused past `--max-sockets` since start.
+    pub fn sockets(&self) -> (u64, u64) {
+        (self.inner.sockets_open.load(Relaxed), self.inner.sockets_refused.load(Relaxed))
     }
 
     /// Counts a new connection, or refuses it past `--max-connections`.
@@ -141,6 +177,7 @@ impl Stats {
                 empty_responses: c.empty.load(Relaxed),
                 events: c.events.load(Relaxed),
                 bytes: c.bytes.load(Relaxed),
+                cut_off: c.cut_off.load(Relaxed),
             }
         })
     }

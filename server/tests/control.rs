@@ -69,7 +69,7 @@ async fn burst_publishes_and_drop_closes_websockets_with_1012() {
     assert_eq!(closed, Some(1012));
 }
 
-/// SPEC §1: every control action becomes an `announcement` lab event on every
+/// docs/PROTOCOL.md §2: every control action becomes an `announcement` lab event on every
 /// transport, and the last one is in `/api/stats` and the first render.
 #[tokio::test]
 async fn every_action_is_announced_on_every_transport() {

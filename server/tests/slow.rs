@@ -3,46 +3,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use futures_util::StreamExt;
-use pushlab::{ClientMsg, Event, ServerMsg};
+use pushlab::{ClientMsg, ServerMsg};
 use tokio_tungstenite::tungstenite::Message;
-
-/// Resident memory of this process (the server runs in it), in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Publishes `n` chat events of about 600 bytes each, paced so live readers keep up.
-async fn publish_big(s: &Server, n: usize) {
-    let text = "x".repeat(500);
-    for i in 0..n {
-        s.running.state.hub.publish(Event::ChatMessage { from: "load".into(), text: text.clone() });
-        if i % 50 == 49 {
-            tokio::time::sleep(Duration::from_millis(3)).await;
-        }
-    }
-}
-
-async fn open_count(s: &Server, transport: &str) -> u64 {
-    let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
-    stats["transports"][transport]["open"].as_u64().unwrap()
-}
-
-async fn wait_open(s: &Server, transport: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while open_count(s, transport).await != want {
-        assert!(Instant::now() < deadline, "{transport} connections never dropped to {want}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_that_stops_reading_is_cut_off_and_others_keep_up() {

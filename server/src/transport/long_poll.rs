@@ -61,7 +61,12 @@ pub async fn handle(
             }
         }
     }
-    hold_for_delay(&app, batch.events.last().map(|e| e.sent_at_us)).await;
+    // The instructor's delay still gives way to a drop.
+    tokio::select! {
+        biased;
+        _ = drops.changed() => return Err(ApiError::Dropped),
+        _ = hold_for_delay(&app, batch.events.last().map(|e| e.sent_at_us)) => {}
+    }
     Ok(poll_response(&app, Transport::LongPoll, batch))
 }
 

@@ -4,9 +4,8 @@
 pub mod long_poll;
 pub mod poll;
 pub mod sse;
+pub mod stream;
 pub mod ws;
-
-use std::sync::Arc;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +13,7 @@ use pushlab::{MAX_CLIENT_ID, PollResponse, Transport};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::hub::{PollBatch, Published};
+use crate::hub::PollBatch;
 
 /// Events handed to a stream per read; also the largest catch-up chunk.
 pub const BATCH: usize = 256;
@@ -82,17 +81,6 @@ pub fn stop_signal(app: &AppState, t: Transport) -> impl Future<Output = Stop> +
             _ = drops.changed() => Stop::Dropped,
         }
     }
-}
-
-/// A stream's next batch under the instructor's delivery delay: waits for its
-/// oldest event to be due, then keeps the events due by then (the rest come
-/// with the next read). Waiting for the newest instead delivered a 2 s delay
-/// in 2–4 s clumps.
-pub async fn due(app: &AppState, mut events: Vec<Arc<Published>>) -> Vec<Arc<Published>> {
-    hold_for_delay(app, events.first().map(|e| e.sent_at_us)).await;
-    let due = events.iter().take_while(|e| app.control.delay_left(e.sent_at_us).is_none()).count();
-    events.truncate(due.max(1));
-    events
 }
 
 /// Waits out the instructor's delivery delay for the newest event of a batch.

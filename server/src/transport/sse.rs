@@ -1,36 +1,46 @@
 //! Server-Sent Events: `GET /api/sse`. The body is a stream of frames the hub
 //! encoded at publish; this module only adds `retry:`, resets and keep-alives.
 //!
+//! The stream's decisions are made by [`super::stream::run`] in a task of its
+//! own, which hands batches to the body through a channel of one: when the
+//! client stops reading, hyper stops polling the body, the channel stays full,
+//! and the loop cuts the connection after the slow-consumer limit (or at once
+//! on a drop, expiry or shutdown, after a second's grace to drain).
+//!
 //! A client that falls behind the history is cut off (the stream ends); it
 //! comes back with its Last-Event-ID and gets a reset saying what it missed.
 //! A reset travels in the stream (EventSource gives up on any non-200), and
 //! its `id:` is the new cursor so the browser's next `Last-Event-ID` is valid.
 
 use std::convert::Infallible;
-use std::pin::Pin;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream;
-use pushlab::{CursorError, ResetNotice, Transport};
+use pushlab::{CursorError, ResetNotice, ServerMsg, Transport};
 use serde::Deserialize;
-use tokio::sync::watch;
-use tokio::time::{Instant, Interval, interval_at};
+use tokio::sync::mpsc;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{BATCH, Stop, due, stop_signal};
+use super::stream::{Channel, End, Said, Sent, Start, run};
 use crate::AppState;
+use crate::accept::ConnHandle;
 use crate::error::ApiError;
-use crate::hub::{Published, Read};
-use crate::stats::ConnGuard;
+use crate::hub::Published;
 
 /// Sent first: how long the browser waits before reconnecting.
 pub const RETRY: &[u8] = b"retry: 2000\n\n";
 pub const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
+/// After a drop, expiry or shutdown, what is queued may drain this long before the cut.
+const DRAIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Deserialize)]
 pub struct SseQuery {
@@ -39,6 +49,8 @@ pub struct SseQuery {
 
 pub async fn handle(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    conn: Option<Extension<ConnHandle>>,
     headers: HeaderMap,
     query: Result<Query<SseQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -52,84 +64,113 @@ pub async fn handle(
     let start = app.hub.resume(after)?;
     app.stats.request(Transport::Sse);
     let open = app.stats.open(Transport::Sse)?;
-    let keepalive = app.config.keepalive();
-    let mut head = app.hub.subscribe();
-    head.borrow_and_update();
-    let stop = Box::pin(stop_signal(&app, Transport::Sse));
     let mut first = RETRY.to_vec();
     if let Some(reset) = &start.reset {
         first.extend_from_slice(&reset_frame(reset));
     }
     app.stats.bytes(Transport::Sse, first.len() as u64);
-    let state = Conn {
-        after: start.after,
-        pending: Vec::new().into_iter(),
-        head,
-        stop,
-        keepalive: interval_at(Instant::now() + keepalive, keepalive),
-        _open: open,
-        app,
-    };
-    let body = stream::once(async move { Ok::<_, Infallible>(Bytes::from(first)) })
-        .chain(stream::unfold(state, |mut c| async move { c.next().await.map(|b| (Ok(b), c)) }));
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.try_send(Chunk::Bytes(Bytes::from(first)));
+    let body_gone = CancellationToken::new();
+    let body = Reader { rx, batch: Vec::new().into_iter(), _gone: body_gone.clone().drop_guard() };
+    let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
+    let start = Start { after: Some(start.after), peer: peer.ip(), keep_alive: app.config.keepalive(), open };
+    app.tasks.spawn(run(app.clone(), out, start));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
     ];
-    Ok((headers, Body::from_stream(body)).into_response())
+    Ok((headers, Body::from_stream(body.into_stream())).into_response())
 }
 
-use futures_util::StreamExt as _;
-
-/// One open stream: its cursor, and the frames of the batch being written.
-struct Conn {
-    app: AppState,
-    after: u64,
-    pending: std::vec::IntoIter<Arc<Published>>,
-    head: watch::Receiver<u64>,
-    /// Shutdown or the instructor's drop: either ends the stream.
-    stop: Pin<Box<dyn Future<Output = Stop> + Send>>,
-    keepalive: Interval,
-    _open: ConnGuard,
+/// What the loop hands the body: a batch of events, or bytes of its own.
+enum Chunk {
+    Events(Vec<Arc<Published>>),
+    Bytes(Bytes),
 }
 
-impl Conn {
-    /// The next chunk of the body, or `None` to end the stream.
-    async fn next(&mut self) -> Option<Bytes> {
-        loop {
-            if let Some(e) = self.pending.next() {
-                return Some(e.sse_frame.clone());
-            }
-            if self.app.shutdown.is_cancelled() {
-                return None;
-            }
-            self.head.borrow_and_update();
-            match self.app.hub.read(self.after, BATCH) {
-                Read::Expired(_) => {
-                    // Too slow to keep up: end the stream. The browser reconnects with its
-                    // Last-Event-ID and is told how much it missed (a reset).
-                    tracing::debug!("SSE client fell behind the history; cut off");
-                    return None;
+/// The body's side: yields each event's shared frame, one at a time.
+struct Reader {
+    rx: mpsc::Receiver<Chunk>,
+    batch: std::vec::IntoIter<Arc<Published>>,
+    /// Fires when hyper drops the body: the response is over, or the socket closed.
+    _gone: DropGuard,
+}
+
+impl Reader {
+    fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + Send {
+        stream::unfold(self, |mut r| async move {
+            loop {
+                if let Some(e) = r.batch.next() {
+                    return Some((Ok(e.sse_frame.clone()), r));
                 }
-                Read::Events(events) if !events.is_empty() => {
-                    let events = due(&self.app, events).await;
-                    let bytes = events.iter().map(|e| e.sse_frame.len() as u64).sum();
-                    self.app.stats.delivered(Transport::Sse, events.len() as u64, bytes);
-                    self.after = events.last().map_or(self.after, |e| e.seq);
-                    self.pending = events.into_iter();
-                    self.keepalive.reset();
-                    continue;
+                match r.rx.recv().await? {
+                    Chunk::Events(events) => r.batch = events.into_iter(),
+                    Chunk::Bytes(b) => return Some((Ok(b), r)),
                 }
-                Read::Events(_) => {}
             }
-            tokio::select! {
-                _ = &mut self.stop => return None,
-                changed = self.head.changed() => if changed.is_err() { return None },
-                _ = self.keepalive.tick() => {
-                    self.app.stats.bytes(Transport::Sse, KEEP_ALIVE.len() as u64);
-                    return Some(Bytes::from_static(KEEP_ALIVE));
+        })
+    }
+}
+
+/// The loop's side of an SSE stream.
+struct SseOut {
+    tx: mpsc::Sender<Chunk>,
+    body_gone: CancellationToken,
+    conn: Option<ConnHandle>,
+}
+
+impl SseOut {
+    async fn put(&mut self, chunk: Chunk) -> Result<(), ()> {
+        self.tx.send(chunk).await.map_err(|_| ())
+    }
+}
+
+impl Channel for SseOut {
+    const TRANSPORT: Transport = Transport::Sse;
+    const HEARS: bool = false;
+
+    fn frame_len(e: &Published) -> usize {
+        e.sse_frame.len()
+    }
+
+    async fn events(&mut self, events: Vec<Arc<Published>>) -> Sent {
+        self.put(Chunk::Events(events)).await.map(|()| 0)
+    }
+
+    async fn message(&mut self, msg: &ServerMsg) -> Sent {
+        // Only a reset is ever sent on a stream, and it is in its first chunk.
+        let ServerMsg::Reset(notice) = msg else { return Ok(0) };
+        let frame = reset_frame(notice);
+        let n = frame.len() as u64;
+        self.put(Chunk::Bytes(frame)).await.map(|()| n)
+    }
+
+    async fn keep_alive(&mut self) -> Sent {
+        self.put(Chunk::Bytes(Bytes::from_static(KEEP_ALIVE))).await.map(|()| KEEP_ALIVE.len() as u64)
+    }
+
+    async fn said(&mut self) -> Said {
+        // An SSE client says nothing; the body's end is how it leaves.
+        self.body_gone.cancelled().await;
+        Said::End(End::Gone)
+    }
+
+    async fn close(self, end: End) {
+        let SseOut { tx, body_gone, conn } = self;
+        match end {
+            End::Gone => {}
+            // Its socket did not drain: nothing queued will reach it.
+            End::TooSlow => conn.iter().for_each(ConnHandle::cut),
+            _ => {
+                // Ends the body once what is queued has gone; a socket that will
+                // not take it is cut, so a stop never waits for a client.
+                drop(tx);
+                if tokio::time::timeout(DRAIN, body_gone.cancelled()).await.is_err() {
+                    conn.iter().for_each(ConnHandle::cut);
                 }
+                tracing::debug!(?end, "SSE stream ended");
             }
         }
     }

@@ -3,8 +3,11 @@
 //! the hub encoded at publish.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
@@ -12,14 +15,13 @@ use axum::response::Response;
 use futures_util::SinkExt;
 use pushlab::ws::close;
 use pushlab::{ClientMsg, ServerMsg, Transport};
-use tokio::time::{Instant, interval_at, timeout};
+use tokio::time::timeout;
 
-use super::{BATCH, Stop, due, stop_signal};
+use super::stream::{Channel, End, Said, Sent, Start, run};
 use crate::AppState;
+use crate::accept::ConnHandle;
 use crate::error::ApiError;
-use crate::hub::Read;
-use crate::messages;
-use crate::stats::ConnGuard;
+use crate::hub::Published;
 
 /// tungstenite reserves 128 KiB per connection by default. Clients send a
 /// few small messages (resume, ping, chat), so a 1 KiB read buffer is plenty;
@@ -29,13 +31,17 @@ const READ_BUFFER: usize = 1024;
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Protocol-level ping period; a peer silent for two periods is gone.
 pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A close frame gets this long to go out.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 pub async fn handle(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    conn: Option<Extension<ConnHandle>>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|r| ApiError::BadUpgrade(r.status(), r.body_text()))?;
     check_origin(&headers, &app.config.allowed_origins)?;
     app.stats.request(Transport::Ws);
     let open = app.stats.open(Transport::Ws)?;
@@ -46,7 +52,14 @@ pub async fn handle(
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| tasks.track_future(session(app, socket, peer, open))))
+        .on_upgrade(move |socket| {
+            let start = Start { after: None, peer: peer.ip(), keep_alive: PING_EVERY, open };
+            // The connection's socket permit lives as long as the socket.
+            tasks.track_future(async move {
+                let _conn = conn;
+                run(app, WsOut { socket }, start).await
+            })
+        }))
 }
 
 /// Same-origin upgrades and `--allowed-origin` pass; a request without
@@ -61,134 +74,88 @@ pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiEr
     if same_host || allowed.iter().any(|a| host_of(a) == origin_host) { Ok(()) } else { Err(ApiError::ForbiddenOrigin) }
 }
 
-enum Next {
-    Continue,
-    Close(u16, &'static str),
-    Gone,
+/// The loop's side of a WebSocket.
+struct WsOut {
+    socket: WebSocket,
 }
 
-async fn session(app: AppState, mut socket: WebSocket, peer: SocketAddr, _open: ConnGuard) {
-    let mut after: Option<u64> = None;
-    let mut head = app.hub.subscribe();
-    let mut stop = std::pin::pin!(stop_signal(&app, Transport::Ws));
-    let mut ping = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    let mut last_heard = Instant::now();
-    let outcome = loop {
-        if let Some(cursor) = after {
-            head.borrow_and_update();
-            match app.hub.read(cursor, BATCH) {
-                // Fell behind the history: too slow. On reconnect, resume says what was missed.
-                Read::Expired(_) => break Next::Close(close::TOO_SLOW, "fell behind the history"),
-                Read::Events(events) if !events.is_empty() => {
-                    let events = due(&app, events).await;
-                    let bytes: u64 = events.iter().map(|e| e.ws_frame.len() as u64).sum();
-                    let n = events.len() as u64;
-                    after = events.last().map(|e| e.seq);
-                    let write = async {
-                        for e in events {
-                            socket.feed(Message::Text(e.ws_frame.clone())).await?;
-                        }
-                        socket.flush().await
-                    };
-                    match timeout(app.config.slow_client(), write).await {
-                        Ok(Ok(())) => app.stats.delivered(Transport::Ws, n, bytes),
-                        Ok(Err(_)) => break Next::Gone,
-                        Err(_) => break Next::Close(close::TOO_SLOW, "too slow to keep up"),
-                    }
-                    continue;
-                }
-                Read::Events(_) => {}
-            }
-        }
-        let next = tokio::select! {
-            biased;
-            why = &mut stop => match why {
-                Stop::Shutdown => Next::Close(close::GOING_AWAY, "server shutting down"),
-                Stop::Dropped => Next::Close(close::DROPPED, "dropped by the instructor"),
-            },
-            msg = socket.recv() => {
-                last_heard = Instant::now();
-                match msg {
-                    // Boxed, like the other rare paths below: inline, their state would
-                    // make every connection's task larger for the whole of its life.
-                    Some(Ok(Message::Text(text))) => Box::pin(on_text(&app, &mut socket, peer, &text, &mut after)).await,
-                    Some(Ok(Message::Binary(_))) => {
-                        Box::pin(send(&app, &mut socket, &error("binary frames are not supported: send JSON text"))).await
-                    }
-                    Some(Ok(Message::Close(_))) | None => Next::Gone,
-                    Some(Ok(_)) => Next::Continue, // ping (answered by tungstenite) or pong
-                    Some(Err(e)) => if too_big(e) { Next::Close(close::TOO_BIG, "message too big") } else { Next::Gone },
-                }
-            }
-            changed = head.changed(), if after.is_some() => {
-                if changed.is_err() { Next::Gone } else { Next::Continue }
-            }
-            _ = ping.tick() => {
-                let dead = last_heard.elapsed() > 2 * PING_EVERY;
-                if dead || Box::pin(socket.send(Message::Ping(Default::default()))).await.is_err() {
-                    Next::Gone
-                } else {
-                    Next::Continue
-                }
-            }
-        };
-        match next {
-            Next::Continue => {}
-            done => break done,
-        }
-    };
-    if let Next::Close(code, reason) = outcome {
+impl WsOut {
+    async fn text(&mut self, text: Utf8Bytes) -> Sent {
+        let n = text.len() as u64;
+        self.socket.send(Message::Text(text)).await.map(|()| n).map_err(|_| ())
+    }
+
+    /// Sends a close frame, waiting at most a second: a peer that stopped reading cannot take it.
+    async fn close_with(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        // A peer that stopped reading cannot take even this; do not wait for it.
-        let _ = timeout(Duration::from_secs(1), Box::pin(socket.send(Message::Close(Some(frame))))).await;
+        let _ = timeout(CLOSE_WAIT, self.socket.send(Message::Close(Some(frame)))).await;
     }
 }
 
-async fn on_text(
-    app: &AppState,
-    socket: &mut WebSocket,
-    peer: SocketAddr,
-    text: &str,
-    after: &mut Option<u64>,
-) -> Next {
-    let reply = match serde_json::from_str::<ClientMsg>(text) {
-        Err(e) => error(&format!("expected a JSON message tagged by type (resume, chat or ping): {e}")),
-        Ok(ClientMsg::Ping { nonce }) => ServerMsg::Pong { nonce },
-        Ok(ClientMsg::Chat { text, from }) => match messages::publish(app, peer.ip(), &text, from.as_deref()) {
-            Ok(_) => return Next::Continue, // it comes back as a chat:message event
-            Err(e) => error(&e.to_string()),
-        },
-        Ok(ClientMsg::Resume { after: cursor }) => match app.hub.resume(cursor.as_deref()) {
-            Ok(start) => {
-                *after = Some(start.after);
-                match start.reset {
-                    Some(notice) => ServerMsg::Reset(notice),
-                    None => return Next::Continue,
-                }
+impl Channel for WsOut {
+    const TRANSPORT: Transport = Transport::Ws;
+    const HEARS: bool = true;
+
+    fn frame_len(e: &Published) -> usize {
+        e.ws_frame.len()
+    }
+
+    async fn events(&mut self, events: Vec<Arc<Published>>) -> Sent {
+        for e in events {
+            self.socket.feed(Message::Text(e.ws_frame.clone())).await.map_err(|_| ())?;
+        }
+        self.socket.flush().await.map(|()| 0).map_err(|_| ())
+    }
+
+    async fn message(&mut self, msg: &ServerMsg) -> Sent {
+        let text = serde_json::to_string(msg).expect("a frame always serializes");
+        self.text(text.into()).await
+    }
+
+    async fn keep_alive(&mut self) -> Sent {
+        self.socket.send(Message::Ping(Default::default())).await.map(|()| 2).map_err(|_| ())
+    }
+
+    async fn said(&mut self) -> Said {
+        match self.socket.recv().await {
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
+                Ok(ClientMsg::Resume { after }) => Said::Resume(after),
+                Ok(ClientMsg::Chat { text, from }) => Said::Chat { text, from },
+                Ok(ClientMsg::Ping { nonce }) => Said::Ping(nonce),
+                Err(e) => Said::Bad(format!("expected a JSON message tagged by type (resume, chat or ping): {e}")),
+            },
+            Some(Ok(Message::Binary(_))) => Said::Bad("binary frames are not supported: send JSON text".into()),
+            Some(Ok(Message::Close(_))) => Said::End(End::ClientClosed),
+            None => Said::End(End::Gone),
+            Some(Ok(_)) => Said::Nothing, // ping (answered by tungstenite) or pong
+            Some(Err(e)) => Said::End(read_error(e)),
+        }
+    }
+
+    async fn close(mut self, end: End) {
+        match end {
+            End::Gone => {}
+            // tungstenite queued the echo of the client's close: send it.
+            End::ClientClosed => {
+                let _ = timeout(CLOSE_WAIT, self.socket.flush()).await;
             }
-            Err(e) => error(&e.to_string()),
-        },
-    };
-    send(app, socket, &reply).await
-}
-
-fn error(message: &str) -> ServerMsg {
-    ServerMsg::Error { message: message.to_owned() }
-}
-
-async fn send(app: &AppState, socket: &mut WebSocket, msg: &ServerMsg) -> Next {
-    let text = serde_json::to_string(msg).expect("a frame always serializes");
-    app.stats.bytes(Transport::Ws, text.len() as u64);
-    match timeout(app.config.slow_client(), socket.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Next::Continue,
-        Ok(Err(_)) => Next::Gone,
-        Err(_) => Next::Close(close::TOO_SLOW, "too slow to keep up"),
+            End::Shutdown => self.close_with(close::GOING_AWAY, "server shutting down").await,
+            End::Dropped => self.close_with(close::DROPPED, "dropped by the instructor").await,
+            End::FellBehind => self.close_with(close::TOO_SLOW, "fell behind the history").await,
+            End::TooSlow => self.close_with(close::TOO_SLOW, "too slow to keep up").await,
+            End::TooBig => self.close_with(close::TOO_BIG, "message too big").await,
+            End::BadUtf8 => self.close_with(close::INVALID_DATA, "text frame is not UTF-8").await,
+        }
     }
 }
 
-fn too_big(e: axum::Error) -> bool {
+fn read_error(e: axum::Error) -> End {
     use tokio_tungstenite::tungstenite::Error;
-    matches!(e.into_inner().downcast::<Error>().map(|e| *e), Ok(Error::Capacity(_)))
+    match e.into_inner().downcast::<Error>().map(|e| *e) {
+        Ok(Error::Capacity(_)) => End::TooBig,
+        Ok(Error::Utf8(_)) => End::BadUtf8,
+        _ => End::Gone,
+    }
 }
 
 #[cfg(test)]

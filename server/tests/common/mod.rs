@@ -10,6 +10,8 @@ use pushlab_server::{Config, Running, start};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+pub use std::time::Instant;
+
 pub const WAIT: Duration = Duration::from_secs(5);
 
 pub struct Server {
@@ -209,4 +211,38 @@ impl Ws {
 
 pub fn env_seqs(events: &[Envelope]) -> Vec<u64> {
     events.iter().map(|e| e.seq).collect()
+}
+
+/// Resident memory of this process (the server runs in it), in KiB.
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Publishes `n` chat events of about 600 bytes each, paced so live readers keep up.
+pub async fn publish_big(s: &Server, n: usize) {
+    let text = "x".repeat(500);
+    for i in 0..n {
+        s.running.state.hub.publish(Event::ChatMessage { from: "load".into(), text: text.clone() });
+        if i % 50 == 49 {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+}
+
+pub async fn open_count(s: &Server, transport: &str) -> u64 {
+    let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
+    stats["transports"][transport]["open"].as_u64().unwrap()
+}
+
+pub async fn wait_open(s: &Server, transport: &str, want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while open_count(s, transport).await != want {
+        assert!(Instant::now() < deadline, "{transport} connections never dropped to {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -1,0 +1,192 @@
+//! The accept loop: every connection gets a lifetime, a socket permit and a
+//! handle to cut it.
+//!
+//! `axum::serve` gives hyper no timer, so a request head could take forever
+//! and an idle keep-alive connection lived forever. Here hyper has a timer and
+//! `header_read_timeout` (in hyper 1.x it also bounds the idle wait between
+//! keep-alive requests); accepted sockets are capped as a whole, below the
+//! open-file limit; and each connection's task selects on a [`ConnHandle`] a
+//! stream fires when its socket has not drained — hyper stops polling a body
+//! once the socket is full, so nothing inside the body could end it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use socket2::{SockRef, TcpKeepalive};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
+
+use crate::stats::{SocketGuard, Stats};
+
+/// After shutdown starts, connections still open this long are cut: a client
+/// that stopped reading must not hold the process past its grace period.
+pub const SHUTDOWN_CUT: Duration = Duration::from_secs(2);
+/// Files kept free of sockets under the limit: logs, the listener, the binary's own.
+pub const RESERVED_FILES: u64 = 256;
+/// A peer that stopped acknowledging (unplugged, roamed away) is gone after this.
+const USER_TIMEOUT: Duration = Duration::from_secs(30);
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What every connection is held to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub max_sockets: usize,
+}
+
+/// Given to each request (as an extension): cuts its connection at once, and
+/// holds the socket's permit for as long as any part of the connection lives
+/// (an upgraded WebSocket outlives the HTTP connection that carried it).
+#[derive(Clone)]
+pub struct ConnHandle {
+    cut: CancellationToken,
+    _socket: Arc<(OwnedSemaphorePermit, SocketGuard)>,
+}
+
+impl ConnHandle {
+    /// Closes the connection now, whatever hyper is waiting for.
+    pub fn cut(&self) {
+        self.cut.cancel();
+    }
+}
+
+/// The open-file limit (soft), raised to the hard limit first when it is lower.
+pub fn file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return None;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    Some(lim.rlim_cur)
+}
+
+/// The socket cap when none is configured: the file limit less what the process needs besides.
+pub fn default_max_sockets(file_limit: Option<u64>) -> usize {
+    file_limit.map_or(10_000, |l| l.saturating_sub(RESERVED_FILES).max(16)) as usize
+}
+
+/// Serves `router` on `listener` until `shutdown`; returns once every connection is closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    stats: Stats,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let sockets = Arc::new(Semaphore::new(limits.max_sockets));
+    let conns = TaskTracker::new();
+    // HTTP/1.1 only, for now: hyper-util's auto builder waits for the first
+    // bytes (to tell HTTP/2 from 1.1) with no timeout, so a socket that sends
+    // nothing was never reaped. HTTP/2 arrives with TLS, where ALPN tells.
+    let mut builder = Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of files (EMFILE) or a peer gone before accept: keep serving the rest.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = sockets.clone().try_acquire_owned() else {
+            refuse(&tcp);
+            stats.socket_refused();
+            continue;
+        };
+        tune(&tcp);
+        let conn = ConnHandle { cut: CancellationToken::new(), _socket: Arc::new((permit, stats.socket())) };
+        conns.spawn(connection(builder.clone(), tcp, peer, router.clone(), conn, shutdown.clone()));
+    }
+    drop(listener);
+    conns.close();
+    conns.wait().await;
+    Ok(())
+}
+
+async fn connection(
+    builder: Builder,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    conn: ConnHandle,
+    shutdown: CancellationToken,
+) {
+    let cut = conn.cut.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(conn.clone());
+        router.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let served = builder.serve_connection(TokioIo::new(tcp), service).with_upgrades();
+    let mut served = std::pin::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = cut.cancelled() => return,
+        _ = shutdown.cancelled() => served.as_mut().graceful_shutdown(),
+    }
+    // Idle connections close at once; one still answering gets until the cut.
+    tokio::select! {
+        _ = served => {}
+        _ = cut.cancelled() => {}
+        _ = tokio::time::sleep(SHUTDOWN_CUT) => {}
+    }
+}
+
+/// Past the socket cap: a canned 503, written only if the socket takes it at
+/// once, then closed. No task, no buffer: the point is to hold nothing.
+fn refuse(tcp: &TcpStream) {
+    const BODY: &str =
+        r#"{"error":"too_many_sockets","message":"the server holds as many sockets as it may; try again shortly"}"#;
+    let res = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tcp.try_write(res.as_bytes());
+}
+
+/// Small frames go out at once (with Nagle on, a frame written while the
+/// previous one is unacknowledged waits for the client's delayed ACK, up to
+/// 40 ms); a vanished peer is found by keep-alive probes and the user timeout.
+fn tune(tcp: &TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    let sock = SockRef::from(tcp);
+    let _ = sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(KEEPALIVE_INTERVAL));
+    let _ = sock.set_tcp_user_timeout(Some(USER_TIMEOUT));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_cap_leaves_room_under_the_file_limit() {
+        assert_eq!(default_max_sockets(Some(20_000)), 19_744);
+        assert_eq!(default_max_sockets(Some(100)), 16);
+        assert_eq!(default_max_sockets(None), 10_000);
+        assert!(file_limit().is_some_and(|l| l > 0));
+    }
+}

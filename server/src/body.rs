@@ -1,0 +1,87 @@
+//! Request bodies, read only once they may be, and only as much as they need.
+//!
+//! axum's `Json` reads up to 2 MiB before a handler runs; 200 strangers
+//! sending such bodies slowly took the server from 8 MB to 412 MB. Here a body
+//! over [`MAX_BODY`] is refused from its `Content-Length` without reading it
+//! (so hyper never sends `100 Continue` for it), a chunked one is cut at the
+//! limit, and a slow one at [`BODY_TIMEOUT`]. Extractors that check a token
+//! go before this one: a refused request's body is never read.
+
+use std::time::Duration;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A chat message or a control action: 500 characters escaped as JSON, with room to spare.
+pub const MAX_BODY: usize = 8 * 1024;
+/// The whole body, not each read: a byte every few seconds does not keep it alive.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A JSON body of at most [`MAX_BODY`] bytes, arriving within [`BODY_TIMEOUT`].
+pub struct Capped<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Capped<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        if !is_json(&parts.headers) {
+            return Err(ApiError::BadBody("expected Content-Type: application/json".into()));
+        }
+        if content_length(&parts.headers).is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(ApiError::TooLarge(MAX_BODY));
+        }
+        let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+            Err(_) => return Err(ApiError::BodyTimeout(BODY_TIMEOUT.as_secs())),
+            Ok(Err(e)) if over_limit(&e) => return Err(ApiError::TooLarge(MAX_BODY)),
+            Ok(Err(_)) => return Err(ApiError::BadBody("the body could not be read".into())),
+            Ok(Ok(b)) => b,
+        };
+        serde_json::from_slice(&bytes).map(Capped).map_err(|e| ApiError::BadBody(format!("invalid JSON body: {e}")))
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn over_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_json_bodies_with_a_sane_length() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json(&h));
+        h.insert(header::CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        assert!(is_json(&h));
+        h.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(!is_json(&h));
+        h.insert(header::CONTENT_LENGTH, " 12 ".parse().unwrap());
+        assert_eq!(content_length(&h), Some(12));
+        h.insert(header::CONTENT_LENGTH, "x".parse().unwrap());
+        assert_eq!(content_length(&h), None);
+    }
+}
