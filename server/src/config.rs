@@ -46,12 +46,12 @@ pub struct Config {
     pub header_timeout_s: u64,
 
     /// Another origin (scheme://host:port) allowed to open WebSockets and post; repeatable.
-    #[arg(long = "allowed-origin", env = "PUSHLAB_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(long = "allowed-origin", env = "PUSHLAB_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub allowed_origins: Vec<String>,
 
     /// The URL people open when it is not one of the listen addresses (a proxy,
     /// a DNS name); its origin is the server's own. Repeatable.
-    #[arg(long = "public-url", env = "PUSHLAB_PUBLIC_URLS", value_delimiter = ',')]
+    #[arg(long = "public-url", env = "PUSHLAB_PUBLIC_URLS", value_delimiter = ',', value_parser = parse_origin)]
     pub public_urls: Vec<String>,
 
     /// A proxy (CIDR) whose `X-Forwarded-For` names the client for rate limits; repeatable.
@@ -96,6 +96,14 @@ impl Config {
     /// Defaults, as if run with no flags and no environment (for tests).
     pub fn defaults() -> Self {
         Config::parse_from(["pushlab"])
+    }
+}
+
+/// `scheme://host[:port]`, as a browser sends it in `Origin`.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    match crate::origin::Origin::parse(s) {
+        Some(_) => Ok(s.to_owned()),
+        None => Err(format!("{s:?} is not an origin: expected scheme://host[:port], like http://lab.local:3000")),
     }
 }
 

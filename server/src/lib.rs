@@ -12,6 +12,7 @@
 //! - [`control`]: the instructor's token-guarded actions.
 //! - [`messages`]: chat from clients (`POST /api/messages`, WS `chat`).
 //! - [`transport`]: `poll`, `long_poll`, `sse`, `ws` — one module each.
+//! - [`origin`]: the server's own origins; `Host` and WebSocket `Origin` checks.
 //! - [`metrics`]: `GET /metrics` in Prometheus text format.
 //! - [`error`]: every API error as a status and a JSON body.
 //! - [`shutdown`]: signals; one token that every connection selects on.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod hub;
 pub mod messages;
 pub mod metrics;
+pub mod origin;
 pub mod presence;
 pub mod shutdown;
 pub mod simulator;
@@ -63,6 +65,8 @@ pub struct AppState {
     pub stats: Stats,
     pub control: Control,
     pub config: Arc<Config>,
+    /// The origins and host names that are this server's own.
+    pub origins: Arc<origin::Origins>,
     /// Cancelled once to stop: streams end, sockets close 1001, long polls return.
     pub shutdown: CancellationToken,
     /// Upgraded WebSockets live outside hyper's graceful shutdown; this waits for them.
@@ -120,6 +124,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(not_found_shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origin::check_host))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -203,10 +208,14 @@ pub fn start(
     let token = config.token.clone().unwrap_or_else(control::random_token);
     let (control, bursts) = Control::new(token.clone(), config.rate);
     let hub = Hub::new(config.history as usize);
+    let interfaces: Vec<IpAddr> = if_addrs::get_if_addrs().unwrap_or_default().into_iter().map(|i| i.ip()).collect();
+    let origins = origin::Origins::new(addr, &interfaces, &config.public_urls, &config.allowed_origins)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let state = AppState {
         hub: hub.clone(),
         stats: Stats::new(config.max_connections),
         control: control.clone(),
+        origins: Arc::new(origins),
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
         chat_limiter: messages::limiter(),
@@ -221,6 +230,7 @@ pub fn start(
     let tasks = state.tasks.clone();
     let timed = !state.config.no_simulator;
     tasks.spawn(simulator::run(hub.clone(), control.watch_settings(), bursts, timed, shutdown.clone()));
+    tasks.spawn(messages::prune(state.chat_limiter.clone(), shutdown.clone()));
     tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
     let limits =
         accept::Limits { header_timeout: state.config.header_timeout(), max_sockets: socket_cap(&state.config) };

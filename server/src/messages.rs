@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use pushlab::{Event, MAX_CHAT_FROM, MAX_CHAT_TEXT, PostMessage, PostMessageAccepted};
 use rand::Rng;
@@ -23,9 +23,51 @@ pub fn limiter() -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
     Arc::new(DefaultKeyedRateLimiter::keyed(quota))
 }
 
+/// Every page shows chat as text: control characters and bidi controls are
+/// dropped (a `U+202E` in a name displayed the rest of the line reversed).
+fn clean(s: &str) -> String {
+    let bidi =
+        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    s.chars().map(|c| if c == '\n' || c == '\t' { ' ' } else { c }).filter(|&c| !c.is_control() && !bidi(c)).collect()
+}
+
+/// The client's address for rate limits: the peer, or — when the peer is a
+/// `--trusted-proxy` — the nearest address in `X-Forwarded-For` that is not
+/// one (without it, everyone behind one reverse proxy shared one bucket).
+pub fn client_ip(app: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = |ip: &IpAddr| app.config.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
+}
+
+/// Forgets addresses whose bucket is full again, once a minute: the limiter's
+/// per-address state was never pruned.
+pub async fn prune(limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>, shutdown: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        }
+    }
+}
+
 /// Checks a chat message; an anonymous sender is named `guest-` and four random characters.
 pub fn chat_event(text: &str, from: Option<&str>) -> Result<Event, ApiError> {
-    let text = text.trim();
+    let (text, from) = (clean(text), from.map(clean));
+    let (text, from) = (text.trim(), from.as_deref());
     if text.is_empty() {
         return Err(ApiError::BadBody("text must not be empty".into()));
     }
@@ -59,9 +101,10 @@ pub fn publish(app: &AppState, ip: IpAddr, text: &str, from: Option<&str>) -> Re
 pub async fn post(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Capped(msg): Capped<PostMessage>,
 ) -> Result<(StatusCode, Json<PostMessageAccepted>), ApiError> {
-    let published = publish(&app, peer.ip(), &msg.text, msg.from.as_deref())?;
+    let published = publish(&app, client_ip(&app, peer.ip(), &headers), &msg.text, msg.from.as_deref())?;
     Ok((StatusCode::ACCEPTED, Json(PostMessageAccepted { id: published.id.clone() })))
 }
 
@@ -86,5 +129,11 @@ mod tests {
         ));
         assert!(chat_event(&"é".repeat(MAX_CHAT_TEXT), None).is_ok(), "the limit counts characters, not bytes");
         assert!(matches!(chat_event("hi", Some(&"n".repeat(33))), Err(ApiError::TooLong { field: "from", .. })));
+        assert_eq!(
+            chat_event("a\u{202E}b\u{0007}\nc", Some("\u{202E}nimda")).unwrap(),
+            Event::ChatMessage { from: "nimda".into(), text: "ab c".into() },
+            "bidi and control characters are dropped"
+        );
+        assert!(matches!(chat_event("\u{202E}\u{0000}", None), Err(ApiError::BadBody(_))));
     }
 }

@@ -331,3 +331,70 @@ async fn pipelined_bursts_are_refused_past_the_queue() {
     assert!(codes.contains(&429), "{codes:?}");
     assert_eq!(codes[0], 200);
 }
+
+/// A WebSocket upgrade with these `Host` and `Origin` headers: its HTTP status.
+async fn upgrade(s: &Server, host: &str, origin: &str) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = s.ws_url().into_client_request().unwrap();
+    req.headers_mut().insert("host", host.parse().unwrap());
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((_, res)) => res.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_is_refused_and_origins_compare_scheme_host_and_port() {
+    let s = server(&["--allowed-origin", "https://lab.example:8443"]).await;
+    let port = s.running.addr.port();
+    let own = format!("127.0.0.1:{port}");
+    // A rebinding page's requests carry its own name as Host.
+    let evil = format!("evil.example:{port}");
+    let res = s.http.get(s.url("/api/time")).header("host", &evil).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "unknown_host");
+    assert!(body["message"].as_str().unwrap().contains("--public-url"), "{body}");
+    let res =
+        s.http.post(s.url("/api/messages")).header("host", &evil).json(&serde_json::json!({"text": "hi"})).send().await;
+    assert_eq!(res.unwrap().status(), 403);
+    assert_eq!(upgrade(&s, &evil, &format!("http://{evil}")).await, 403);
+    // The server's own names, and the allowed origin behind its balancer, keep working.
+    for (host, origin) in [
+        (own.clone(), format!("http://{own}")),
+        (format!("localhost:{port}"), format!("http://localhost:{port}")),
+        ("lab.example:8443".into(), "https://lab.example:8443".into()),
+    ] {
+        assert_eq!(upgrade(&s, &host, &origin).await, 101, "{host} {origin}");
+        assert_eq!(s.http.get(s.url("/api/time")).header("host", &host).send().await.unwrap().status(), 200);
+    }
+    // The scheme counts, and so does the port.
+    assert_eq!(upgrade(&s, &own, &format!("https://{own}")).await, 403);
+    assert_eq!(upgrade(&s, &own, &format!("http://127.0.0.1:{}", port + 1)).await, 403);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_chat_bucket() {
+    let post = |s: &Server, from: &'static str| {
+        s.http
+            .post(s.url("/api/messages"))
+            .header("x-forwarded-for", from)
+            .json(&serde_json::json!({"text": "hi"}))
+            .send()
+    };
+    let s = server(&["--trusted-proxy", "127.0.0.0/8"]).await;
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        codes.push(post(&s, "10.0.0.1").await.unwrap().status().as_u16());
+    }
+    assert_eq!(codes.last(), Some(&429), "{codes:?}");
+    assert_eq!(post(&s, "10.0.0.2").await.unwrap().status(), 202, "another client behind the proxy");
+    // Untrusted, the header names nobody: one bucket for the peer.
+    let s = server(&[]).await;
+    for _ in 0..11 {
+        post(&s, "10.0.0.1").await.unwrap();
+    }
+    assert_eq!(post(&s, "10.0.0.2").await.unwrap().status(), 429);
+}

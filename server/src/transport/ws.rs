@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::SinkExt;
 use pushlab::ws::close;
@@ -42,7 +42,8 @@ pub async fn handle(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let upgrade = upgrade.map_err(|r| ApiError::BadUpgrade(r.status(), r.body_text()))?;
-    check_origin(&headers, &app.config.allowed_origins)?;
+    crate::origin::check_origin(&app.origins, &headers)?;
+    let ip = crate::messages::client_ip(&app, peer.ip(), &headers);
     app.stats.request(Transport::Ws);
     let open = app.stats.open(Transport::Ws)?;
     let tasks = app.tasks.clone();
@@ -53,25 +54,13 @@ pub async fn handle(
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let start = Start { after: None, peer: peer.ip(), keep_alive: PING_EVERY, open };
+            let start = Start { after: None, peer: ip, keep_alive: PING_EVERY, open };
             // The connection's socket permit lives as long as the socket.
             tasks.track_future(async move {
                 let _conn = conn;
                 run(app, WsOut { socket }, start).await
             })
         }))
-}
-
-/// Same-origin upgrades and `--allowed-origin` pass; a request without
-/// `Origin` is not from a browser and passes too.
-pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
-    let origin = origin.to_str().map_err(|_| ApiError::ForbiddenOrigin)?;
-    let host_of = |o: &str| o.split_once("://").map_or(o, |(_, rest)| rest).trim_end_matches('/').to_ascii_lowercase();
-    let origin_host = host_of(origin);
-    let same_host =
-        headers.get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|h| h.eq_ignore_ascii_case(&origin_host));
-    if same_host || allowed.iter().any(|a| host_of(a) == origin_host) { Ok(()) } else { Err(ApiError::ForbiddenOrigin) }
 }
 
 /// The loop's side of a WebSocket.
@@ -155,30 +144,5 @@ fn read_error(e: axum::Error) -> End {
         Ok(Error::Capacity(_)) => End::TooBig,
         Ok(Error::Utf8(_)) => End::BadUtf8,
         _ => End::Gone,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, host.parse().unwrap());
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, o.parse().unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn origins_are_checked() {
-        let allowed = vec!["https://lab.example:8443".to_string()];
-        assert!(check_origin(&headers(None, "127.0.0.1:3000"), &[]).is_ok());
-        assert!(check_origin(&headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"), &[]).is_ok());
-        assert!(check_origin(&headers(Some("http://evil.example"), "127.0.0.1:3000"), &[]).is_err());
-        assert!(check_origin(&headers(Some("http://127.0.0.1:3001"), "127.0.0.1:3000"), &[]).is_err());
-        assert!(check_origin(&headers(Some("https://lab.example:8443"), "127.0.0.1:3000"), &allowed).is_ok());
-        assert!(check_origin(&headers(Some("null"), "127.0.0.1:3000"), &allowed).is_err());
     }
 }

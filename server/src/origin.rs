@@ -1,0 +1,183 @@
+//! Who this server is: its own origins, and the `Host` and `Origin` checks
+//! against them (docs/PROTOCOL.md §4.4).
+//!
+//! The old check compared a WebSocket's `Origin` with the request's own
+//! `Host` header, host and port only — and a DNS-rebinding page controls
+//! both, so it could open sockets and post chat. Now both are compared with
+//! what the server knows of itself: the addresses it listens on (every
+//! interface's when bound to all), `localhost` and `[::1]` on loopback, each
+//! `--public-url`, and each `--allowed-origin`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// One origin: scheme, lower-case host (IPv6 in brackets), port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// `scheme://host[:port]`; `None` for anything else (`null`, a path, a bad port).
+    pub fn parse(s: &str) -> Option<Origin> {
+        let uri: Uri = s.trim_end_matches('/').parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "http" | "ws" => 80,
+            "https" | "wss" => 443,
+            _ => return None,
+        };
+        let authority = uri.authority()?;
+        let path_ok = uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
+        path_ok.then(|| Origin {
+            scheme,
+            host: authority.host().to_ascii_lowercase(),
+            port: authority.port_u16().unwrap_or(default),
+        })
+    }
+
+    fn http(ip: IpAddr, port: u16) -> Origin {
+        let host = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        Origin { scheme: "http".into(), host, port }
+    }
+
+    fn named(host: &str, port: u16) -> Origin {
+        Origin { scheme: "http".into(), host: host.into(), port }
+    }
+}
+
+/// The origins a page of this server may have, and the hosts it answers to.
+#[derive(Clone, Debug)]
+pub struct Origins {
+    own: Vec<Origin>,
+}
+
+impl Origins {
+    /// From the listen address, the interfaces' addresses, `--public-url` and `--allowed-origin`.
+    /// An entry that is not an origin is an error naming it.
+    pub fn new(addr: SocketAddr, interfaces: &[IpAddr], public: &[String], allowed: &[String]) -> Result<Self, String> {
+        let port = addr.port();
+        let mut own = Vec::new();
+        let ips: Vec<IpAddr> = if addr.ip().is_unspecified() { interfaces.to_vec() } else { vec![addr.ip()] };
+        for ip in ips {
+            own.push(Origin::http(ip, port));
+            if ip.is_loopback() {
+                for name in ["localhost", "127.0.0.1", "[::1]"] {
+                    own.push(Origin::named(name, port));
+                }
+            }
+        }
+        for s in public.iter().chain(allowed) {
+            own.push(Origin::parse(s).ok_or_else(|| format!("{s:?} is not an origin (scheme://host[:port])"))?);
+        }
+        own.dedup();
+        Ok(Origins { own })
+    }
+
+    /// A `Host` header (`host[:port]`) this server answers to.
+    pub fn knows_host(&self, host: &str) -> bool {
+        let Ok(authority) = host.parse::<axum::http::uri::Authority>() else { return false };
+        let name = authority.host().to_ascii_lowercase();
+        self.own.iter().any(|o| {
+            let default = if o.scheme == "https" { 443 } else { 80 };
+            o.host == name && authority.port_u16().unwrap_or(default) == o.port
+        })
+    }
+
+    /// A browser's `Origin`: scheme, host and port equal one of ours.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        Origin::parse(origin).is_some_and(|o| self.own.contains(&o))
+    }
+}
+
+/// Same-origin upgrades and `--allowed-origin` pass; a request without
+/// `Origin` is not from a browser and passes too.
+pub fn check_origin(origins: &Origins, headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+        None => Ok(()),
+        Some(Ok(o)) if origins.allows_origin(o) => Ok(()),
+        Some(_) => Err(ApiError::ForbiddenOrigin),
+    }
+}
+
+/// Refuses a request whose `Host` is none of this server's names (a
+/// DNS-rebinding page's is its own). No `Host` at all is not a browser.
+pub async fn check_host(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).map(|h| h.to_str().unwrap_or_default().to_owned());
+    match host {
+        Some(h) if !app.origins.knows_host(&h) => ApiError::UnknownHost(h).into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback() -> Origins {
+        Origins::new("127.0.0.1:3000".parse().unwrap(), &[], &[], &["https://lab.example:8443".into()]).unwrap()
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let o = loopback();
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000",
+            "http://LOCALHOST:3000/",
+            "http://[::1]:3000",
+            "https://lab.example:8443",
+        ] {
+            assert!(o.allows_origin(ok), "{ok}");
+        }
+        for bad in [
+            "https://127.0.0.1:3000",
+            "http://127.0.0.1:3001",
+            "http://evil.example:3000",
+            "null",
+            "http://lab.example:8443",
+            "http://127.0.0.1:3000/x",
+        ] {
+            assert!(!o.allows_origin(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_are_the_servers_own_names() {
+        let o = loopback();
+        for ok in ["127.0.0.1:3000", "localhost:3000", "[::1]:3000", "lab.example:8443"] {
+            assert!(o.knows_host(ok), "{ok}");
+        }
+        for bad in ["evil.example:3000", "127.0.0.1:3001", "127.0.0.1", "", "a b"] {
+            assert!(!o.knows_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bound_to_all_interfaces_every_address_is_ours() {
+        let lan: IpAddr = "192.168.1.20".parse().unwrap();
+        let o = Origins::new(
+            "0.0.0.0:3000".parse().unwrap(),
+            &["127.0.0.1".parse().unwrap(), lan],
+            &["http://lab.local".into()],
+            &[],
+        )
+        .unwrap();
+        assert!(o.knows_host("192.168.1.20:3000") && o.knows_host("localhost:3000") && o.knows_host("lab.local"));
+        assert!(o.allows_origin("http://192.168.1.20:3000") && o.allows_origin("http://lab.local:80"));
+        assert!(!o.knows_host("10.0.0.1:3000"));
+        assert!(Origins::new("127.0.0.1:1".parse().unwrap(), &[], &["not an origin".into()], &[]).is_err());
+    }
+}
