@@ -128,7 +128,11 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
                             Err(end) => break end,
                         }
                         after = last;
-                        tick.reset();
+                        // A keep-alive is only owed to silence. A ping is owed regardless:
+                        // its answer is how a busy stream's silent peer stays alive.
+                        if !C::HEARS {
+                            tick.reset();
+                        }
                         wrote = true;
                     }
                 }
