@@ -2,9 +2,10 @@
 //! client through context. Only signals: `Lab` is `Copy`.
 
 use leptos::prelude::*;
-use pushlab::{Envelope, Event, PerTransport, ResetNotice, ServerStats, Transport};
+use pushlab::{ControlAction, Envelope, Event, PerTransport, ResetNotice, ServerStats, Transport};
 
-use crate::model::{ClockOffset, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas};
+use crate::model::comparison::Conditions;
+use crate::model::{ClockOffset, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas, Session};
 
 /// What the active transport is doing, for its badge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub struct Lab {
     pub status: RwSignal<Status>,
     pub feed: RwSignal<Feed>,
     pub metrics: RwSignal<PerTransport<Metrics>>,
+    /// The comparison's rows (each transport's figures under one set of
+    /// conditions), and the browser and server they are measured with.
+    pub session: RwSignal<Session>,
     pub saas: RwSignal<Saas>,
     pub log: RwSignal<RequestLog>,
     pub clock: RwSignal<ClockOffset>,
@@ -74,6 +78,7 @@ impl Lab {
             status: RwSignal::new(Status::Connecting),
             feed: RwSignal::new(Feed::default()),
             metrics: RwSignal::new(PerTransport::default()),
+            session: RwSignal::new(Session::default()),
             saas: RwSignal::new(Saas::default()),
             log: RwSignal::new(RequestLog::default()),
             clock: RwSignal::new(ClockOffset::default()),
@@ -87,6 +92,67 @@ impl Lab {
             busy: RwSignal::new(0.0),
             dirty: StoredValue::new(0),
         }
+        .with_interval(interval_s)
+    }
+
+    fn with_interval(self, interval_s: u32) -> Self {
+        self.session_mut(&mut |s| {
+            s.now.interval_s = Some(interval_s.clamp(MIN_INTERVAL_S, MAX_INTERVAL_S));
+            s.place.version = env!("CARGO_PKG_VERSION");
+        });
+        self
+    }
+
+    /// Local wall clock (ms); natively, the last tick (tests set it).
+    fn clock_ms(&self) -> f64 {
+        #[cfg(feature = "hydrate")]
+        return crate::transport::now_ms();
+        #[cfg(not(feature = "hydrate"))]
+        self.now_ms.get_untracked()
+    }
+
+    /// Changes the conditions the comparison's rows are measured under: rows
+    /// they no longer fit close, so a row never mixes two rates.
+    fn conditions(&self, change: &dyn Fn(&mut Conditions)) {
+        let counts = self.metrics.with_untracked(|m| PerTransport::from_fn(|t| m.get(t).counts()));
+        self.session_mut(&mut |s| {
+            s.set_conditions(change, &counts);
+        });
+        self.touch(Dirty::METRICS);
+    }
+
+    /// One instance of the signal's update for every change of the session
+    /// (each closure type would be another copy in the WASM).
+    fn session_mut(&self, f: &mut dyn FnMut(&mut Session)) {
+        self.session.update_untracked(|s| f(s));
+    }
+
+    /// Short polling's interval: its row closes, and the poll restarts at the new pace.
+    pub fn set_interval(&self, s: u32) {
+        let s = s.clamp(MIN_INTERVAL_S, MAX_INTERVAL_S);
+        self.conditions(&|c| c.interval_s = Some(s));
+        self.interval_s.set(s);
+    }
+
+    /// The server's stats, asked for at local time `asked_ms`; their settings
+    /// are the rows' conditions unless the stream announced a change since.
+    pub fn on_stats(&self, stats: ServerStats, asked_ms: f64) {
+        let fresh = asked_ms >= self.session.with_untracked(|s| s.settings_heard_ms);
+        let s = stats.settings;
+        self.conditions(&|c| {
+            if fresh {
+                (c.rate_per_s, c.delay_ms) = (Some(s.rate_per_s), Some(s.delay_ms));
+            }
+            c.epoch = Some(stats.epoch.clone());
+        });
+        self.session_mut(&mut |s| s.place.epoch = Some(stats.epoch.clone()));
+        self.server.set(Some(stats));
+    }
+
+    /// Transport `t` is being started: its row goes on in a new span (the
+    /// time it was off is not measured).
+    pub fn begin(&self, t: Transport) {
+        self.session_mut(&mut |s| s.begin(t));
     }
 
     /// Shows the state the server rendered the page with, and resumes after its cursor.
@@ -113,11 +179,15 @@ impl Lab {
     }
 
     pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {
-        self.metrics.update_untracked(|m| {
+        let before = self.metrics.try_update_untracked(|m| {
             let m = m.get_mut(t);
             m.used = true;
-            f(m)
+            let before = m.counts();
+            f(m);
+            before
         });
+        let now = self.clock_ms();
+        self.session_mut(&mut |s| s.sample(t, before.unwrap_or_default(), now));
         self.touch(Dirty::METRICS);
     }
 
@@ -137,11 +207,23 @@ impl Lab {
         self.metrics_of(t, |m| m.record(at_ms, live.then_some(latency)));
         if live {
             self.last_latency.update_untracked(|l| *l = Some((latency, raw_ms)));
+            self.session_mut(&mut |s| s.latency(t, latency));
         }
         // A page acts on a lab event only live: a replayed one is history, not news.
-        if let (true, Event::Announcement { text, .. }) = (live, &env.event) {
+        if let (true, Event::Announcement { text, action }) = (live, &env.event) {
             let at_ms = at_ms - latency;
             self.announcement.set(Some(Announcement { text: text.clone(), at_ms, live: true }));
+            // The stream says when the settings change, before the next stats do:
+            // the events after this one are the new rate's.
+            match action {
+                Some(ControlAction::SetRate { per_s }) => self.conditions(&|c| c.rate_per_s = Some(*per_s)),
+                Some(ControlAction::Delay { ms }) => self.conditions(&|c| c.delay_ms = Some(*ms)),
+                _ => {}
+            }
+            if matches!(action, Some(ControlAction::SetRate { .. } | ControlAction::Delay { .. })) {
+                let now = self.clock_ms();
+                self.session_mut(&mut |s| s.settings_heard_ms = now);
+            }
         }
         self.saas.update_untracked(|s| s.apply(env));
         self.touch(Dirty::SAAS);
@@ -188,6 +270,7 @@ impl Lab {
         notify(Dirty::FEED, &|| self.feed.notify());
         notify(Dirty::METRICS, &|| {
             self.metrics.notify();
+            self.session.notify();
             self.last_latency.notify();
         });
         notify(Dirty::SAAS, &|| self.saas.notify());
@@ -198,6 +281,7 @@ impl Lab {
     /// Clears every transport's figures and the feed's counters; keeps the cursor.
     pub fn reset_counters(&self) {
         self.metrics.set(PerTransport::default());
+        self.session.update(Session::clear);
         self.feed.update(|f| {
             *f = Feed { cursor: f.cursor.take(), last_seq: f.last_seq, ..Feed::default() };
         });

@@ -220,6 +220,16 @@ fn run_in_browser(lab: Lab) {
             let _ = root.class_list().toggle_with_force("projector", lab.projector.get());
         }
     });
+    // Where the comparison's rows are measured; after hydration, which saw the server's (empty) place.
+    Effect::new(move |_| {
+        let ua = window().navigator().user_agent().unwrap_or_default();
+        let origin = window().location().origin().unwrap_or_default();
+        lab.session.update(|s| {
+            s.place.browser = model::comparison::browser_name(&ua);
+            s.place.user_agent = ua;
+            s.place.server = origin;
+        });
+    });
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");

@@ -29,6 +29,7 @@ pub struct Answer {
 impl Report {
     pub fn new(lab: Lab, t: Transport) -> Self {
         let r = Report { lab, t };
+        lab.begin(t);
         r.count(|_| {});
         r
     }
@@ -128,6 +129,54 @@ mod tests {
             "event": {"type": "counter:update", "name": "active_users", "value": 3}
         }))
         .unwrap()
+    }
+
+    fn announcement(seq: u64, per_s: f64) -> Envelope {
+        serde_json::from_value(serde_json::json!({
+            "id": format!("1-{seq}"), "seq": seq, "sent_at_us": 1_000_000,
+            "event": {"type": "announcement", "text": "rate", "action": {"action": "set_rate", "per_s": per_s}}
+        }))
+        .unwrap()
+    }
+
+    fn stats(rate: f64) -> pushlab::ServerStats {
+        let zero = serde_json::json!({"poll": 0, "long-poll": 0, "sse": 0, "ws": 0});
+        let counters = serde_json::json!({"open": 0, "connections": 0, "requests": 0, "empty_responses": 0, "events": 0, "bytes": 0});
+        serde_json::from_value(serde_json::json!({
+            "epoch": "e1", "uptime_s": 1, "head_seq": 1, "history_len": 1, "history_capacity": 10,
+            "events_per_s": rate, "requests_per_s": 0.0,
+            "settings": {"rate_per_s": rate, "paused": false, "delay_ms": 0},
+            "presence": zero,
+            "transports": {"poll": counters, "long-poll": counters, "sse": counters, "ws": counters}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_rate_announced_on_the_stream_splits_the_rows_and_older_stats_do_not_undo_it() {
+        let lab = Lab::new(Transport::Sse, 2);
+        let rows = || {
+            lab.session
+                .with_untracked(|s| s.rows.iter().map(|r| (r.conditions.rate_per_s, r.is_open())).collect::<Vec<_>>())
+        };
+        let r = Report::new(lab, Transport::Sse);
+        lab.now_ms.set(1000.0);
+        lab.on_stats(stats(20.0), 900.0);
+        r.event(&envelope(1), 1001.0);
+        r.event(&announcement(2, 50.0), 1002.0);
+        lab.now_ms.set(1003.0);
+        r.event(&envelope(3), 1003.0);
+        assert_eq!(rows(), [(Some(20.0), false), (Some(50.0), true)]);
+        // Asked for before the announcement: it may predate the change.
+        lab.on_stats(stats(20.0), 1001.5);
+        assert_eq!(rows().len(), 2);
+        lab.on_stats(stats(50.0), 1004.0);
+        let (old, new) = lab.session.with_untracked(|s| (s.rows[0].row(Default::default()), s.rows[1].clone()));
+        assert_eq!((old.events, old.duration_s), (2, 1.0), "the announcement is the last event at the old rate");
+        let now = lab.metrics.with_untracked(|m| m.get(Transport::Sse).counts());
+        assert_eq!(new.row(now).events, 1);
+        lab.reset_counters();
+        assert_eq!(rows(), [(Some(50.0), true)], "a reset keeps the conditions");
     }
 
     #[test]

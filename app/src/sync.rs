@@ -51,10 +51,11 @@ pub fn start(lab: Lab, alive: Alive) {
     let a = alive.clone();
     spawn_local(async move {
         while a.get() {
+            let asked = now_ms();
             if let Ok(r) = http::get("/api/stats", None).await
                 && let Ok(stats) = serde_json::from_str::<ServerStats>(&r.text)
             {
-                lab.server.set(Some(stats));
+                lab.on_stats(stats, asked);
             }
             TimeoutFuture::new(STATS_EVERY_MS).await;
         }

@@ -1,78 +1,12 @@
-//! Every transport used in this session, side by side; reset and export.
+//! Every transport used in this session, side by side, one row per set of
+//! conditions; reset, export, and what the measured costs project to.
 
 use leptos::prelude::*;
-use pushlab::Transport;
-use serde::Serialize;
 
 use crate::components::format;
 use crate::lab::Lab;
-use crate::model::Metrics;
-
-/// One row of the comparison, as exported.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Row {
-    pub transport: &'static str,
-    pub events: u64,
-    pub requests: u64,
-    pub empty_responses: u64,
-    pub connections: u64,
-    pub reconnects: u64,
-    pub payload_bytes: u64,
-    pub wire_bytes: u64,
-    pub events_per_request: Option<f64>,
-    pub bytes_per_event: Option<f64>,
-    pub p50_ms: Option<f64>,
-    pub p95_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub max_ms: Option<f64>,
-}
-
-pub fn row(t: Transport, m: &Metrics) -> Row {
-    let p = m.percentiles();
-    Row {
-        transport: t.as_str(),
-        events: m.events,
-        requests: m.requests,
-        empty_responses: m.empty,
-        connections: m.connections,
-        reconnects: m.reconnects,
-        payload_bytes: m.payload_bytes,
-        wire_bytes: m.wire_bytes,
-        events_per_request: m.events_per_request().filter(|_| !t.is_stream()),
-        bytes_per_event: (m.events > 0).then(|| m.payload_bytes as f64 / m.events as f64),
-        p50_ms: p.map(|p| p.p50),
-        p95_ms: p.map(|p| p.p95),
-        p99_ms: p.map(|p| p.p99),
-        max_ms: p.map(|p| p.max),
-    }
-}
-
-pub fn to_csv(rows: &[Row]) -> String {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
-    let mut out = String::from(
-        "transport,events,requests,empty_responses,connections,reconnects,payload_bytes,wire_bytes,events_per_request,bytes_per_event,p50_ms,p95_ms,p99_ms,max_ms\n",
-    );
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.transport,
-            r.events,
-            r.requests,
-            r.empty_responses,
-            r.connections,
-            r.reconnects,
-            r.payload_bytes,
-            r.wire_bytes,
-            opt(r.events_per_request),
-            opt(r.bytes_per_event),
-            opt(r.p50_ms),
-            opt(r.p95_ms),
-            opt(r.p99_ms),
-            opt(r.max_ms)
-        ));
-    }
-    out
-}
+use crate::model::comparison::{self, Row};
+use crate::model::projection::project;
 
 fn data_url(mime: &str, body: &str) -> String {
     let mut out = format!("data:{mime};charset=utf-8,");
@@ -90,26 +24,38 @@ fn data_url(mime: &str, body: &str) -> String {
 pub fn Comparison() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let rows = Memo::new(move |_| {
-        lab.metrics.with(|m| {
-            Transport::ALL.into_iter().filter(|t| m.get(*t).used).map(|t| row(t, m.get(t))).collect::<Vec<_>>()
+        lab.session.with(|s| {
+            lab.metrics.with(|m| s.rows.iter().map(|seg| seg.row(m.get(seg.transport).counts())).collect::<Vec<_>>())
         })
     });
     // Built when clicked: the browser reads href after the click handlers ran.
-    let export = move |build: fn(&[Row]) -> String| {
+    let export = move |build: fn(&comparison::Place, &[Row]) -> String| {
         move |ev: leptos::ev::MouseEvent| {
             #[cfg(feature = "hydrate")]
             if let Some(a) =
                 ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
             {
-                let _ = a.set_attribute("href", &build(&rows.get_untracked()));
+                let _ =
+                    a.set_attribute("href", &lab.session.with_untracked(|s| build(&s.place, &rows.get_untracked())));
             }
             #[cfg(not(feature = "hydrate"))]
             let _ = (ev, build);
         }
     };
-    let json = |rows: &[Row]| data_url("application/json", &serde_json::to_string_pretty(rows).unwrap_or_default());
-    let csv = |rows: &[Row]| data_url("text/csv", &to_csv(rows));
+    let json = |p: &comparison::Place, rows: &[Row]| data_url("application/json", &comparison::to_json(p, rows));
+    let csv = |p: &comparison::Place, rows: &[Row]| data_url("text/csv", &comparison::to_csv(p, rows));
     let ms = |v: Option<f64>| v.map_or("—".into(), format::ms);
+    let per_event = |v: Option<f64>| v.map_or("—".into(), |b| format!("{b:.0} B"));
+    let place = move || {
+        lab.session.with(|s| {
+            let p = &s.place;
+            if p.browser.is_empty() {
+                return String::new();
+            }
+            let run = p.epoch.as_deref().map_or(String::new(), |e| format!(", run {e}"));
+            format!("Measured in {} against {}{run} (pushlab {}).", p.browser, p.server, p.version)
+        })
+    };
     view! {
         <section class="card compare" aria-labelledby="compare-title">
             <header class="card-head">
@@ -120,27 +66,127 @@ pub fn Comparison() -> impl IntoView {
             </header>
             <div class="table-wrap">
                 <table data-testid="comparison">
-                    <thead><tr>
-                        <th>"transport"</th><th class="num">"events"</th><th class="num">"requests"</th><th class="num">"empty"</th>
-                        <th class="num">"conns"</th><th class="num">"reconnects"</th><th class="num">"payload/event"</th><th class="num">"wire/event"</th><th class="num">"events/req"</th>
-                        <th class="num">"p50"</th><th class="num">"p95"</th><th class="num">"p99"</th><th class="num">"max"</th>
-                    </tr></thead>
-                    <tbody>
-                        // One row per transport used so far, each changing every second: updated in place.
-                        {move || rows.get().into_iter().map(|r| view! {
-                            <tr data-row=r.transport>
-                                <td>{r.transport}</td><td class="num">{r.events}</td><td class="num">{r.requests}</td>
-                                <td class="num">{r.empty_responses}</td><td class="num">{r.connections}</td><td class="num">{r.reconnects}</td>
-                                <td class="num">{r.bytes_per_event.map_or("—".into(), |b| format!("{b:.0} B"))}</td>
-                                <td class="num">{if r.wire_bytes > 0 && r.events > 0 { format!("{:.0} B", r.wire_bytes as f64 / r.events as f64) } else { "—".into() }}</td>
-                                <td class="num">{format::ratio(r.events_per_request)}</td>
-                                <td class="num">{ms(r.p50_ms)}</td><td class="num">{ms(r.p95_ms)}</td><td class="num">{ms(r.p99_ms)}</td><td class="num">{ms(r.max_ms)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
+                    {head(COLUMNS)}
+                    // One row per transport and conditions, each changing every second: updated in place.
+                    <tbody>{move || lines(COLUMNS, rows.get().iter().map(|r| Line::of(r, vec![
+                        r.events.to_string(), r.requests.to_string(), r.empty_responses.to_string(), r.connections.to_string(),
+                        r.reconnects.to_string(), per_event(r.bytes_per_event), per_event(r.wire_bytes_per_event),
+                        format::ratio(r.events_per_request), ms(r.p50_ms), ms(r.p95_ms), ms(r.p99_ms), ms(r.max_ms),
+                    ])).collect())}</tbody>
                 </table>
             </div>
+            <p class="note" data-testid="compare-place">
+                {place}" A row closes (grey) when the rate, the delay, the poll interval or the server run changes; its latency is of the whole row."
+            </p>
+            <Projection rows/>
         </section>
+    }
+}
+
+const COLUMNS: &[&str] = &[
+    "events",
+    "requests",
+    "empty",
+    "conns",
+    "reconn.",
+    "payload/event",
+    "wire/event",
+    "events/req",
+    "p50",
+    "p95",
+    "p99",
+    "max",
+];
+const PROJECTED: &[&str] = &["requests/s", "bytes/s out", "connections", "egress / month"];
+
+/// One line of either table: the row's transport and conditions, then its figures.
+struct Line {
+    transport: &'static str,
+    rate: Option<String>,
+    current: bool,
+    conditions: String,
+    cells: Vec<String>,
+}
+
+impl Line {
+    fn of(r: &Row, cells: Vec<String>) -> Line {
+        let rate = r.rate_per_s.map(|v| v.to_string());
+        Line { transport: r.transport, rate, current: r.current, conditions: r.conditions_label(), cells }
+    }
+}
+
+/// Both tables' header: the row's name, then numeric columns (`data-col` on
+/// each cell, for tests and styles).
+fn head(cols: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead><tr>
+            <th title="events/s · short polling's interval · time measured">"transport · conditions"</th>
+            {cols.iter().map(|c| view! { <th class="num">{*c}</th> }).collect_view()}
+        </tr></thead>
+    }
+}
+
+/// Both tables' rows, through one view type (each distinct one costs the WASM several KB).
+fn lines(cols: &'static [&'static str], lines: Vec<Line>) -> impl IntoView {
+    lines
+        .into_iter()
+        .map(|l| {
+            view! {
+                <tr data-row=l.transport data-rate=l.rate data-current=l.current.to_string() class:closed=!l.current>
+                    <td class="lead">{l.transport}<span class="cond">{l.conditions}</span></td>
+                    {cols.iter().zip(l.cells).map(|(col, c)| view! { <td class="num" data-col=*col>{c}</td> }).collect_view()}
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// What the measured rows would cost N users at R events/s.
+#[component]
+fn Projection(rows: Memo<Vec<Row>>) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let users = RwSignal::new("1000".to_string());
+    // Follows the server's rate until someone types another.
+    let rate = RwSignal::new(None::<String>);
+    let current_rate = move || lab.session.with(|s| s.now.rate_per_s).map_or(String::new(), |r| r.to_string());
+    let rate_text = move || rate.get().unwrap_or_else(current_rate);
+    let number = |s: String| s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+    view! {
+        <h3 class="projection-title">"What it would cost"</h3>
+        <div class="row projection-inputs">
+            <label>"users "<input type="number" min="0" step="any" data-testid="proj-users" bind:value=users/></label>
+            <label>"events/s "<input type="number" min="0" step="any" data-testid="proj-rate" prop:value=rate_text
+                on:input=move |ev| rate.set(Some(event_target_value(&ev)))/></label>
+        </div>
+        <div class="table-wrap">
+            <table data-testid="projection">
+                {head(PROJECTED)}
+                <tbody>{move || {
+                    let (n, r) = (number(users.get()), number(rate_text()));
+                    lines(PROJECTED, rows.get().iter().filter_map(|row| {
+                        let p = project(row, n?, r?)?;
+                        let star = if p.wire { "" } else { " *" };
+                        Some(Line::of(row, vec![
+                            format::si(p.requests_per_s),
+                            format!("{}/s{star}", format::bytes(p.bytes_per_s as u64)),
+                            format::grouped(p.connections),
+                            format::grouped(p.gb_per_month) + " GB",
+                        ]))
+                    }).collect())
+                }}</tbody>
+            </table>
+        </div>
+        <p class="note">
+            "Per user, from each row: short polling one request per interval as measured, long polling R × its requests per event, \
+             a stream only its reconnects; bytes = requests × headers per request + R × payload per event (* payload only: no wire \
+             bytes measured, e.g. a stream's framing); one connection each; 30 days a month. Server to client only: TLS, proxies and \
+             compression are left out, and a row measured at another rate is scaled linearly."
+        </p>
+        <p class="note">
+            "Figures at scale — hundreds of clients, server CPU and memory per connection: the load runner "<code>"pushlab-load"</code>
+            " ("<code>"cargo build --release -p pushlab-bench"</code>", then "<code>"pushlab-load scenario wire-cost"</code>
+            ") and "<code>"bench/run.sh"</code>", which writes "<code>"docs/PERFORMANCE.md"</code>" in the repository (not served here)."
+        </p>
     }
 }
 
@@ -149,21 +195,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_export_as_csv_and_data_urls() {
-        let mut m = Metrics::default();
-        (m.requests, m.payload_bytes) = (2, 300);
-        m.record(0.0, Some(1.5));
-        m.record(1.0, Some(2.5));
-        let r = row(Transport::LongPoll, &m);
-        assert_eq!((r.events, r.events_per_request, r.bytes_per_event), (2, Some(1.0), Some(150.0)));
-        let csv = to_csv(&[r]);
-        assert_eq!(csv.lines().count(), 2);
-        assert!(
-            csv.lines().nth(1).unwrap().starts_with("long-poll,2,2,0,0,0,300,0,1.000,150.000,1.49")
-                && csv.ends_with(",2.500\n"),
-            "{csv}"
-        );
+    fn data_urls() {
         assert_eq!(data_url("text/csv", "a b\n"), "data:text/csv;charset=utf-8,a%20b%0A");
-        assert_eq!(row(Transport::Sse, &m).events_per_request, None, "a stream has no meaningful ratio");
     }
 }

@@ -37,6 +37,7 @@ pub fn grouped(v: f64) -> String {
 /// A rate, short: "0.50", "12", "4.2 k", "1.3 M".
 pub fn si(v: f64) -> String {
     match v {
+        0.0 => "0".into(),
         v if v < 10.0 => format!("{v:.2}"),
         v if v < 10_000.0 => format!("{v:.0}"),
         v if v < 1e6 => format!("{:.1} k", v / 1e3),
@@ -77,8 +78,8 @@ mod tests {
             ("999".into(), "1,000".into(), "1,234,567".into())
         );
         assert_eq!(
-            (si(0.5), si(500.0), si(12_345.0), si(2_500_000.0)),
-            ("0.50".into(), "500".into(), "12.3 k".into(), "2.5 M".into())
+            (si(0.0), si(0.5), si(500.0), si(12_345.0), si(2_500_000.0)),
+            ("0".into(), "0.50".into(), "500".into(), "12.3 k".into(), "2.5 M".into())
         );
         assert_eq!(ratio(None), "—");
         assert_eq!(ratio(Some(2.5)), "2.50");

@@ -52,7 +52,7 @@ pub fn TransportSwitch() -> impl IntoView {
         .collect_view();
     let set_interval = move |ev: leptos::ev::Event| {
         if let Ok(v) = event_target_value(&ev).parse::<u32>() {
-            lab.interval_s.set(v.clamp(MIN_INTERVAL_S, MAX_INTERVAL_S));
+            lab.set_interval(v);
         }
     };
     view! {

@@ -133,12 +133,16 @@ impl Segment {
     }
 }
 
-/// Every row of this session, oldest first, and the conditions now.
+/// Every row of this session, oldest first, the conditions now, and where they are measured.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Session {
     pub rows: Vec<Segment>,
     open: PerTransport<Option<usize>>,
     pub now: Conditions,
+    pub place: Place,
+    /// Local time (ms) the stream last announced a change of settings: a
+    /// `/api/stats` answer asked for before that may predate the change.
+    pub settings_heard_ms: f64,
 }
 
 impl Session {
@@ -185,11 +189,7 @@ impl Session {
     /// Changes the conditions; every open row they no longer fit is closed
     /// with its transport's counters now (`counts`), the others learn what
     /// they did not know. Returns how many rows closed.
-    pub fn set_conditions(
-        &mut self,
-        change: impl FnOnce(&mut Conditions),
-        counts: impl Fn(Transport) -> Counts,
-    ) -> usize {
+    pub fn set_conditions(&mut self, change: &dyn Fn(&mut Conditions), counts: &PerTransport<Counts>) -> usize {
         change(&mut self.now);
         let mut closed = 0;
         for t in Transport::ALL {
@@ -199,7 +199,7 @@ impl Session {
             if s.conditions.admits(&now) {
                 s.conditions.learn(&now);
             } else {
-                s.end = Some(counts(t));
+                s.end = Some(*counts.get(t));
                 *self.open.get_mut(t) = None;
                 closed += 1;
             }
@@ -207,9 +207,10 @@ impl Session {
         closed
     }
 
-    /// Forgets every row; keeps the conditions.
+    /// Forgets every row; keeps the conditions and the place.
     pub fn clear(&mut self) {
-        *self = Session { now: std::mem::take(&mut self.now), ..Session::default() };
+        self.rows.clear();
+        self.open = PerTransport::default();
     }
 
     fn open_mut(&mut self, t: Transport) -> Option<&mut Segment> {
@@ -274,7 +275,7 @@ impl Row {
 }
 
 /// Where the rows were measured: the browser and the server, once per export.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Place {
     /// Name and major version, from `navigator.userAgent`.
     pub browser: String,
@@ -289,13 +290,24 @@ pub struct Place {
 
 #[derive(Serialize)]
 struct Export<'a> {
-    #[serde(flatten)]
-    place: &'a Place,
+    browser: &'a str,
+    user_agent: &'a str,
+    server: &'a str,
+    epoch: Option<&'a str>,
+    version: &'a str,
     rows: &'a [Row],
 }
 
-pub fn to_json(place: &Place, rows: &[Row]) -> String {
-    serde_json::to_string_pretty(&Export { place, rows }).unwrap_or_default()
+pub fn to_json(p: &Place, rows: &[Row]) -> String {
+    let export = Export {
+        browser: &p.browser,
+        user_agent: &p.user_agent,
+        server: &p.server,
+        epoch: p.epoch.as_deref(),
+        version: p.version,
+        rows,
+    };
+    serde_json::to_string_pretty(&export).unwrap_or_default()
 }
 
 /// A CSV field, quoted when it must be.
@@ -346,10 +358,13 @@ pub fn to_csv(place: &Place, rows: &[Row]) -> String {
 /// A browser's name and major version from its user agent: "Chrome 131",
 /// "Firefox 133", "Safari 17", "Edge 131", "Headless Chrome 131".
 pub fn browser_name(ua: &str) -> String {
+    // Tokens are "Name/1.2.3"; a prefix test, not a substring search (smaller WASM).
     let major = |key: &str| {
-        let rest = &ua[ua.find(key)? + key.len()..];
-        let v: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        (!v.is_empty()).then_some(v)
+        ua.split(' ').find_map(|token| {
+            let v = token.strip_prefix(key)?;
+            let v = &v[..v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len())];
+            (!v.is_empty()).then(|| v.to_string())
+        })
     };
     const NAMES: [(&str, &str); 8] = [
         ("Edg/", "Edge"),
@@ -375,18 +390,22 @@ mod tests {
         Counts { events, requests, payload_bytes: payload, wire_bytes: wire, ..Counts::default() }
     }
 
-    fn at(rate: f64) -> impl FnOnce(&mut Conditions) {
+    fn none() -> PerTransport<Counts> {
+        PerTransport::default()
+    }
+
+    fn at(rate: f64) -> impl Fn(&mut Conditions) {
         move |c| c.rate_per_s = Some(rate)
     }
 
     #[test]
     fn a_rate_change_closes_the_row_and_the_next_fact_opens_another() {
         let mut s = Session::default();
-        s.set_conditions(|c| c.interval_s = Some(2), |_| Counts::default());
+        s.set_conditions(&|c| c.interval_s = Some(2), &none());
         s.sample(Transport::Poll, Counts::default(), 1_000.0);
         s.sample(Transport::Sse, Counts::default(), 1_000.0);
         // The rate is learnt after the rows opened: they take it, nothing closes.
-        assert_eq!(s.set_conditions(at(20.0), |_| unreachable!()), 0);
+        assert_eq!(s.set_conditions(&at(20.0), &none()), 0);
         assert_eq!(
             s.rows[0].conditions,
             Conditions { rate_per_s: Some(20.0), interval_s: Some(2), ..Default::default() }
@@ -396,7 +415,7 @@ mod tests {
         s.sample(Transport::Poll, counts(10, 2, 900, 1500), 49_000.0);
         // Both open rows close at 50/s with their transport's counters then.
         let now = counts(12, 3, 1000, 1800);
-        assert_eq!(s.set_conditions(at(50.0), |_| now), 2);
+        assert_eq!(s.set_conditions(&at(50.0), &PerTransport::from_fn(|_| now)), 2);
         s.sample(Transport::Poll, now, 50_000.0);
         s.latency(Transport::Poll, 9.0);
         s.sample(Transport::Poll, counts(40, 4, 3000, 3500), 52_000.0);
@@ -415,26 +434,26 @@ mod tests {
         );
         assert_eq!((new.duration_s, new.max_ms), (2.0, Some(9.0)));
         // The same rate again is no change.
-        assert_eq!(s.set_conditions(at(50.0), |_| unreachable!()), 0);
+        assert_eq!(s.set_conditions(&at(50.0), &none()), 0);
     }
 
     #[test]
     fn the_interval_splits_short_polling_only_and_a_delay_or_server_run_splits_all() {
         let mut s = Session::default();
         s.set_conditions(
-            |c| *c = Conditions { rate_per_s: Some(5.0), interval_s: Some(2), ..Default::default() },
-            |_| Counts::default(),
+            &|c| *c = Conditions { rate_per_s: Some(5.0), interval_s: Some(2), ..Default::default() },
+            &none(),
         );
         s.sample(Transport::Poll, Counts::default(), 0.0);
         s.sample(Transport::Ws, Counts::default(), 0.0);
-        assert_eq!(s.set_conditions(|c| c.interval_s = Some(5), |_| Counts::default()), 1);
+        assert_eq!(s.set_conditions(&|c| c.interval_s = Some(5), &none()), 1);
         s.sample(Transport::Poll, Counts::default(), 0.0);
         assert_eq!(s.rows[2].conditions.interval_s, Some(5));
-        s.set_conditions(|c| (c.delay_ms, c.epoch) = (Some(0), Some("a".into())), |_| Counts::default());
-        assert_eq!(s.set_conditions(|c| c.delay_ms = Some(500), |_| Counts::default()), 2);
+        s.set_conditions(&|c| (c.delay_ms, c.epoch) = (Some(0), Some("a".into())), &none());
+        assert_eq!(s.set_conditions(&|c| c.delay_ms = Some(500), &none()), 2);
         s.sample(Transport::Ws, Counts::default(), 0.0);
         assert_eq!(s.rows[3].row(Counts::default()).conditions_label(), "5/s · +500 ms delay · 0 s");
-        assert_eq!(s.set_conditions(|c| c.epoch = Some("b".into()), |_| Counts::default()), 1);
+        assert_eq!(s.set_conditions(&|c| c.epoch = Some("b".into()), &none()), 1);
     }
 
     #[test]
@@ -457,8 +476,8 @@ mod tests {
     fn exports_carry_the_conditions() {
         let mut s = Session::default();
         s.set_conditions(
-            |c| *c = Conditions { rate_per_s: Some(0.5), epoch: Some("e1".into()), ..Default::default() },
-            |_| Counts::default(),
+            &|c| *c = Conditions { rate_per_s: Some(0.5), epoch: Some("e1".into()), ..Default::default() },
+            &none(),
         );
         s.sample(Transport::LongPoll, Counts::default(), 0.0);
         s.latency(Transport::LongPoll, 1.5);
