@@ -9,6 +9,10 @@ use crate::model::histogram::Histogram;
 /// a minute after a demo slows down, whatever the rate was.
 pub const WINDOW_MS: f64 = 60_000.0;
 pub const BUCKET_MS: f64 = 500.0;
+/// The line breaks where nothing was timed for this long (a pause, another
+/// transport): longer than the default 2 s poll interval, whose answers are
+/// otherwise points a line apart.
+pub const BREAK_MS: f64 = 5_000.0;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metrics {
@@ -157,9 +161,13 @@ impl Metrics {
             let mut d = String::new();
             let mut prev = f64::MIN;
             for b in recent() {
-                let cmd = if b.start_ms - prev > 2.0 * BUCKET_MS { 'M' } else { 'L' };
+                let cmd = if b.start_ms - prev > BREAK_MS { 'M' } else { 'L' };
                 prev = b.start_ms;
                 d.push_str(&format!("{cmd}{:.1} {:.1} ", x(b.start_ms + BUCKET_MS / 2.0), y(f(b))));
+                // A point on its own still shows: a dot (the stroke's round cap on a tiny step).
+                if cmd == 'M' {
+                    d.push_str("h0.1 ");
+                }
             }
             d
         };
@@ -228,6 +236,14 @@ mod tests {
         m.record(9_000.0, Some(2.0));
         let (mean, _, _) = m.chart(10_000.0, 600.0, 100.0);
         assert_eq!((mean.matches('M').count(), mean.matches('L').count()), (2, 0), "{mean}");
+        assert_eq!(mean.matches("h0.1").count(), 2, "each lone point is drawn as a dot: {mean}");
+        // Short polling every 2 s: one line through its answers, not a row of lone points.
+        let mut m = Metrics::default();
+        for i in 0..10 {
+            m.record(20_000.0 + i as f64 * 2_000.0, Some(900.0));
+        }
+        let (mean, _, _) = m.chart(40_000.0, 600.0, 100.0);
+        assert_eq!((mean.matches('M').count(), mean.matches('L').count()), (1, 9), "{mean}");
     }
 
     #[test]
