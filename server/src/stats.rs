@@ -141,14 +141,25 @@ impl Stats {
         Ok(ConnGuard { stats: self.clone(), transport: t })
     }
 
-    /// Notes a poller's `client` id for presence.
+    /// Notes a poller's `client` id for presence. A page is on one transport at
+    /// a time: its id seen on another is forgotten, so a switch is not counted
+    /// twice for 10 s.
     pub fn seen(&self, t: Transport, client: &str) {
+        self.left(client, Some(t));
         let mut seen = self.inner.seen.lock().unwrap_or_else(|e| e.into_inner());
         match seen.get_mut(&(t, client.into())) {
             Some(at) => *at = Instant::now(),
             None => {
                 seen.insert((t, client.into()), Instant::now());
             }
+        }
+    }
+
+    /// A page that opened a stream or socket (or polls on `except`) no longer polls on the others.
+    pub fn left(&self, client: &str, except: Option<Transport>) {
+        let mut seen = self.inner.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for t in [Transport::Poll, Transport::LongPoll].into_iter().filter(|t| Some(*t) != except) {
+            seen.remove(&(t, client.into()));
         }
     }
 

@@ -68,6 +68,28 @@ async fn presence_is_published_when_counts_change_and_not_otherwise() {
 }
 
 #[tokio::test]
+async fn a_page_that_switches_transport_is_counted_once() {
+    let s = server(&[]).await;
+    let presence = || async { s.running.state.stats.presence() };
+    s.poll("client=page-1").await;
+    assert_eq!(presence().await.poll, 1);
+    // To long polling: no longer a short poller.
+    let held = s.http.get(s.url("/api/long-poll?timeout_ms=1&client=page-1")).send().await.unwrap();
+    assert_eq!(held.status(), 204);
+    assert_eq!((presence().await.poll, presence().await.long_poll), (0, 1));
+    // To SSE, then WebSocket: a stream or socket, and no poller left behind.
+    let sse = s.sse("client=page-1", None).await;
+    let p = presence().await;
+    assert_eq!((p.poll, p.long_poll, p.sse), (0, 0, 1));
+    drop(sse);
+    s.poll("client=page-2").await;
+    let (_ws, _) = tokio_tungstenite::connect_async(format!("{}?client=page-2", s.ws_url())).await.unwrap();
+    assert_eq!(presence().await.poll, 0);
+    let res = s.get(&format!("/api/sse?client={}", "x".repeat(65))).await;
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
 async fn metrics_are_prometheus_text() {
     let s = server(&[]).await;
     s.publish(3);

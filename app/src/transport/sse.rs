@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use super::{Handler, Reopen, after, now_ms, parse_envelope};
+use super::{Handler, Reopen, after, client_id, now_ms, parse_envelope};
 use crate::frame::{arrival_ms, work};
 use crate::lab::Status;
 use crate::model::LogKind;
@@ -75,7 +75,7 @@ impl Conn {
     fn open(this: &Rc<Self>) {
         let report = this.report;
         report.status(this.reopen.opening());
-        let Ok(source) = EventSource::new(&format!("/api/sse?after={}", after(&report))) else {
+        let Ok(source) = EventSource::new(&format!("/api/sse?after={}&client={}", after(&report), client_id())) else {
             report.status(Status::Closed);
             return;
         };

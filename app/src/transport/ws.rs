@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::{Handler, Reopen, now_ms};
+use super::{Handler, Reopen, client_id, now_ms};
 use crate::frame::{arrival_ms, work};
 use crate::lab::Status;
 use crate::model::LogKind;
@@ -79,7 +79,7 @@ pub fn start(report: Report, cut: bool) -> WsClient {
 fn ws_url() -> Option<String> {
     let loc = web_sys::window()?.location();
     let scheme = if loc.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    Some(format!("{scheme}://{}/api/ws", loc.host().ok()?))
+    Some(format!("{scheme}://{}/api/ws?client={}", loc.host().ok()?, client_id()))
 }
 
 impl Conn {

@@ -27,12 +27,17 @@ pub fn limit(limit: Option<u32>) -> Result<usize, ApiError> {
     }
 }
 
+/// A `client` id, if given and not too long.
+pub fn client_id(client: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match client.filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().count() > MAX_CLIENT_ID => Err(ApiError::TooLong { field: "client", max: MAX_CLIENT_ID }),
+        c => Ok(c),
+    }
+}
+
 /// Counts a polling request and notes its `client` id for presence.
 pub fn note_request(app: &AppState, t: Transport, client: Option<&str>) -> Result<(), ApiError> {
-    if let Some(client) = client.filter(|c| !c.is_empty()) {
-        if client.chars().count() > MAX_CLIENT_ID {
-            return Err(ApiError::TooLong { field: "client", max: MAX_CLIENT_ID });
-        }
+    if let Some(client) = client_id(client)? {
         app.stats.seen(t, client);
     }
     app.stats.request(t);

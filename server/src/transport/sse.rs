@@ -45,6 +45,8 @@ const DRAIN: Duration = Duration::from_secs(1);
 #[derive(Debug, Deserialize)]
 pub struct SseQuery {
     pub after: Option<String>,
+    /// The page's id: it stops counting as a poller (presence).
+    pub client: Option<String>,
 }
 
 pub async fn handle(
@@ -62,8 +64,12 @@ pub async fn handle(
     };
     let after = last_event_id.filter(|s| !s.is_empty()).or(q.after.as_deref());
     let start = app.hub.resume(after)?;
+    let client = super::client_id(q.client.as_deref())?;
     app.stats.request(Transport::Sse);
     let open = app.stats.open(Transport::Sse)?;
+    if let Some(c) = client {
+        app.stats.left(c, None);
+    }
     let mut first = RETRY.to_vec();
     if let Some(reset) = &start.reset {
         first.extend_from_slice(&reset_frame(reset));

@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::SinkExt;
 use pushlab::ws::close;
 use pushlab::{ClientMsg, ServerMsg, Transport};
+use serde::Deserialize;
 use tokio::time::timeout;
 
 use super::stream::{Channel, End, Said, Sent, Start, run};
@@ -39,13 +41,19 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     conn: Option<Extension<ConnHandle>>,
     headers: HeaderMap,
+    query: Result<Query<WsQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let upgrade = upgrade.map_err(|r| ApiError::BadUpgrade(r.status(), r.body_text()))?;
     crate::origin::check_origin(&app.origins, &headers)?;
+    let Query(q) = query?;
+    let client = super::client_id(q.client.as_deref())?;
     let ip = crate::messages::client_ip(&app, peer.ip(), &headers);
     app.stats.request(Transport::Ws);
     let open = app.stats.open(Transport::Ws)?;
+    if let Some(c) = client {
+        app.stats.left(c, None);
+    }
     let tasks = app.tasks.clone();
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)
@@ -61,6 +69,12 @@ pub async fn handle(
                 run(app, WsOut { socket }, start).await
             })
         }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// The page's id: it stops counting as a poller (presence).
+    pub client: Option<String>,
 }
 
 /// The loop's side of a WebSocket.
