@@ -61,6 +61,7 @@ impl ConnHandle {
 }
 
 /// The open-file limit (soft), raised to the hard limit first when it is lower.
+#[cfg(unix)]
 pub fn file_limit() -> Option<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
@@ -68,14 +69,22 @@ pub fn file_limit() -> Option<u64> {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
             return None;
         }
-        if lim.rlim_cur < lim.rlim_max {
-            let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+        // macOS reports an unlimited hard limit it will not grant: ask for at most 1 << 20.
+        let want = lim.rlim_max.min(1 << 20);
+        if lim.rlim_cur < want {
+            let raised = libc::rlimit { rlim_cur: want, rlim_max: lim.rlim_max };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                 lim = raised;
             }
         }
     }
-    Some(lim.rlim_cur)
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux only
+    Some(lim.rlim_cur as u64)
+}
+
+#[cfg(not(unix))]
+pub fn file_limit() -> Option<u64> {
+    None
 }
 
 /// The socket cap when none is configured: the file limit less what the process needs besides.
@@ -175,6 +184,7 @@ fn tune(tcp: &TcpStream) {
     let _ = tcp.set_nodelay(true);
     let sock = SockRef::from(tcp);
     let _ = sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(KEEPALIVE_INTERVAL));
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     let _ = sock.set_tcp_user_timeout(Some(USER_TIMEOUT));
 }
 

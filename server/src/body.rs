@@ -19,6 +19,11 @@ use crate::error::ApiError;
 pub const MAX_BODY: usize = 8 * 1024;
 /// The whole body, not each read: a byte every few seconds does not keep it alive.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A refused body up to this size is read and thrown away (a frame at a time,
+/// nothing kept) before the 413: closing with unread bytes sends a reset, and
+/// the browser would see a network error instead of the answer.
+const DISCARD_UP_TO: u64 = 64 * 1024;
+const DISCARD_WITHIN: Duration = Duration::from_secs(2);
 
 /// A JSON body of at most [`MAX_BODY`] bytes, arriving within [`BODY_TIMEOUT`].
 pub struct Capped<T>(pub T);
@@ -31,17 +36,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Capped<T> {
         if !is_json(&parts.headers) {
             return Err(ApiError::BadBody("expected Content-Type: application/json".into()));
         }
-        if content_length(&parts.headers).is_some_and(|n| n > MAX_BODY as u64) {
+        let mut body = body;
+        if let Some(n) = content_length(&parts.headers).filter(|&n| n > MAX_BODY as u64) {
+            if n <= DISCARD_UP_TO {
+                discard(&mut body).await;
+            }
             return Err(ApiError::TooLarge(MAX_BODY));
         }
-        let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(&mut body, MAX_BODY));
+        let bytes = match tokio::time::timeout(BODY_TIMEOUT, read).await {
             Err(_) => return Err(ApiError::BodyTimeout(BODY_TIMEOUT.as_secs())),
-            Ok(Err(e)) if over_limit(&e) => return Err(ApiError::TooLarge(MAX_BODY)),
+            Ok(Err(e)) if over_limit(&*e) => {
+                discard(&mut body).await;
+                return Err(ApiError::TooLarge(MAX_BODY));
+            }
             Ok(Err(_)) => return Err(ApiError::BadBody("the body could not be read".into())),
-            Ok(Ok(b)) => b,
+            Ok(Ok(b)) => b.to_bytes(),
         };
         serde_json::from_slice(&bytes).map(Capped).map_err(|e| ApiError::BadBody(format!("invalid JSON body: {e}")))
     }
+}
+
+/// Reads and drops what is left of a refused body, up to [`DISCARD_UP_TO`]
+/// bytes and [`DISCARD_WITHIN`]: past either, the connection is closed anyway.
+async fn discard(body: &mut axum::body::Body) {
+    use http_body_util::BodyExt as _;
+    let mut seen = 0u64;
+    let _ = tokio::time::timeout(DISCARD_WITHIN, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if seen > DISCARD_UP_TO {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -56,8 +85,8 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
-fn over_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+fn over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
     while let Some(err) = source {
         if err.is::<http_body_util::LengthLimitError>() {
             return true;

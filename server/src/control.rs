@@ -71,6 +71,11 @@ impl Control {
     }
 
     /// The configured delivery delay still owed for an event published at `sent_at_us`.
+    /// The instructor's delivery delay, in microseconds.
+    pub fn delay_us(&self) -> i64 {
+        self.settings().delay_ms as i64 * 1000
+    }
+
     pub fn delay_left(&self, sent_at_us: i64) -> Option<Duration> {
         let delay_us = self.settings().delay_ms as i64 * 1000;
         let left = sent_at_us + delay_us - now_us();
@@ -111,7 +116,7 @@ impl Control {
     }
 
     /// Tells every page, in words, what an applied action did.
-    pub fn announce(&self, hub: &crate::hub::Hub, action: ControlAction) {
+    pub fn announce<F>(&self, hub: &crate::hub::Hub<F>, action: ControlAction) {
         let text = describe(&action);
         let published = hub.publish(Event::Announcement { text: text.clone(), action: Some(action) });
         *self.inner.announced.lock().unwrap_or_else(|e| e.into_inner()) =

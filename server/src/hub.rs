@@ -3,9 +3,10 @@
 //! [`Hub::poll`] and [`Hub::subscribe`], so a broker-backed hub could replace
 //! this in-memory one without touching them.
 //!
-//! Each event is encoded once, at publish, into every shape a transport sends
-//! (the envelope JSON, the SSE frame, the WebSocket frame); connections share
-//! those bytes through an `Arc`. A connection's state is just its cursor: it
+//! Each event is encoded once, at publish: the hub serializes the envelope and
+//! hands it to the edge's encoder for the frames its transports send (the
+//! hub knows no HTTP: it keeps whatever `F` the encoder makes); connections
+//! share those bytes through an `Arc`. A connection's state is just its cursor: it
 //! reads from the history ring after it, so catching up and fanning out are
 //! the same code and a slow reader never queues anything on the server.
 
@@ -13,26 +14,24 @@ use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::Utf8Bytes;
-use bytes::Bytes;
 use pushlab::api::PollReset;
-use pushlab::{Cursor, CursorError, Envelope, Event, INITIAL_EVENTS, ResetNotice, ResetReason, ServerMsg};
+use pushlab::{Cursor, CursorError, Envelope, Event, INITIAL_EVENTS, ResetNotice, ResetReason};
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 
-/// One published event, in every encoding a transport needs.
+/// Makes an event's frames from its envelope and the envelope's JSON; called once per publish.
+pub type Encoder<F> = fn(&Envelope, &str) -> F;
+
+/// One published event: its envelope JSON, and the frames the edge made of it.
 #[derive(Debug)]
-pub struct Published {
+pub struct Published<F> {
     pub seq: u64,
     pub id: String,
     pub sent_at_us: i64,
     pub type_name: &'static str,
     /// The envelope JSON, spliced into poll answers.
     pub envelope: Box<RawValue>,
-    /// `id:` / `event:` / `data:` lines and the blank line that ends them.
-    pub sse_frame: Bytes,
-    /// The WebSocket `event` frame.
-    pub ws_frame: Utf8Bytes,
+    pub frames: F,
 }
 
 /// Where a client's stream starts, and whether that is a reset.
@@ -45,42 +44,48 @@ pub struct Start {
 
 /// What a read after a cursor found.
 #[derive(Debug)]
-pub enum Read {
+pub enum Read<F> {
     /// Events after the cursor, oldest first; empty when the client is at the head.
-    Events(Vec<Arc<Published>>),
+    Events(Vec<Arc<Published<F>>>),
     /// The cursor fell out of the history while the client was reading.
     Expired(Start),
 }
 
 /// A poll answer before it is encoded.
 #[derive(Debug)]
-pub struct PollBatch {
-    pub events: Vec<Arc<Published>>,
+pub struct PollBatch<F> {
+    pub events: Vec<Arc<Published<F>>>,
     pub reset: Option<PollReset>,
     pub cursor: String,
     pub more: bool,
 }
 
-#[derive(Clone)]
-pub struct Hub {
-    inner: Arc<Inner>,
+pub struct Hub<F> {
+    inner: Arc<Inner<F>>,
 }
 
-struct Inner {
+impl<F> Clone for Hub<F> {
+    fn clone(&self) -> Self {
+        Hub { inner: self.inner.clone() }
+    }
+}
+
+struct Inner<F> {
     epoch: u64,
     capacity: usize,
     /// Written once per publish, read by every connection; never held across an await.
-    ring: RwLock<Ring>,
+    ring: RwLock<Ring<F>>,
     /// The head seq; wakes every waiting connection at once.
     head: watch::Sender<u64>,
+    encode: Encoder<F>,
 }
 
-struct Ring {
-    events: VecDeque<Arc<Published>>,
+struct Ring<F> {
+    events: VecDeque<Arc<Published<F>>>,
     head: u64,
 }
 
-impl Ring {
+impl<F> Ring<F> {
     /// Seq of the oldest retained event (head + 1 when empty).
     fn oldest(&self) -> u64 {
         self.events.front().map_or(self.head + 1, |e| e.seq)
@@ -91,7 +96,7 @@ impl Ring {
         self.head.saturating_sub(INITIAL_EVENTS).max(self.oldest() - 1)
     }
 
-    fn after(&self, after: u64, limit: usize) -> Vec<Arc<Published>> {
+    fn after(&self, after: u64, limit: usize) -> Vec<Arc<Published<F>>> {
         let skip = (after + 1).saturating_sub(self.oldest()) as usize;
         self.events.iter().skip(skip).take(limit).cloned().collect()
     }
@@ -101,16 +106,16 @@ pub fn now_us() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
-impl Hub {
-    /// A hub with a new random epoch and room for `capacity` events.
-    pub fn new(capacity: usize) -> Self {
+impl<F> Hub<F> {
+    /// A hub with a new random epoch, room for `capacity` events, and the edge's encoder.
+    pub fn new(capacity: usize, encode: Encoder<F>) -> Self {
         // Seven base-36 digits: short ids, and a restart colliding is 1 in 7e10.
         const LOW: u64 = 36u64.pow(6);
         const HIGH: u64 = 36u64.pow(7);
-        Self::with_epoch(rand::random_range(LOW..HIGH), capacity)
+        Self::with_epoch(rand::random_range(LOW..HIGH), capacity, encode)
     }
 
-    pub fn with_epoch(epoch: u64, capacity: usize) -> Self {
+    pub fn with_epoch(epoch: u64, capacity: usize, encode: Encoder<F>) -> Self {
         let capacity = capacity.max(INITIAL_EVENTS as usize);
         Hub {
             inner: Arc::new(Inner {
@@ -118,6 +123,7 @@ impl Hub {
                 capacity,
                 ring: RwLock::new(Ring { events: VecDeque::with_capacity(capacity), head: 0 }),
                 head: watch::channel(0).0,
+                encode,
             }),
         }
     }
@@ -143,17 +149,18 @@ impl Hub {
         self.inner.capacity
     }
 
-    fn ring(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+    fn ring(&self) -> std::sync::RwLockReadGuard<'_, Ring<F>> {
         // A panic elsewhere cannot leave the ring half-written: every write is a push/pop pair.
         self.inner.ring.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Publishes an event: stamps it, encodes it once, keeps it, wakes subscribers.
-    pub fn publish(&self, event: Event) -> Arc<Published> {
+    pub fn publish(&self, event: Event) -> Arc<Published<F>> {
         let published = {
             let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
             let seq = ring.head + 1;
-            let published = Arc::new(encode(Envelope { id: self.cursor(seq), seq, sent_at_us: now_us(), event }));
+            let envelope = Envelope { id: self.cursor(seq), seq, sent_at_us: now_us(), event };
+            let published = Arc::new(encode(envelope, self.inner.encode));
             ring.events.push_back(published.clone());
             if ring.events.len() > self.inner.capacity {
                 ring.events.pop_front();
@@ -186,7 +193,7 @@ impl Hub {
         self.resume_in(&ring, after)
     }
 
-    fn resume_in(&self, ring: &Ring, after: Option<&str>) -> Result<Start, CursorError> {
+    fn resume_in(&self, ring: &Ring<F>, after: Option<&str>) -> Result<Start, CursorError> {
         let Some(after) = after.filter(|a| !a.is_empty()) else {
             return Ok(Start { after: ring.fresh_start(), reset: None });
         };
@@ -204,13 +211,13 @@ impl Hub {
         Ok(Start { after: cursor.seq, reset: None })
     }
 
-    fn reset(&self, ring: &Ring, reason: ResetReason, missed: Option<u64>) -> Start {
+    fn reset(&self, ring: &Ring<F>, reason: ResetReason, missed: Option<u64>) -> Start {
         let after = ring.fresh_start();
         Start { after, reset: Some(ResetNotice { reason, missed, cursor: self.cursor(after) }) }
     }
 
     /// Up to `limit` events after `after`, or an expiry when the history moved past it.
-    pub fn read(&self, after: u64, limit: usize) -> Read {
+    pub fn read(&self, after: u64, limit: usize) -> Read<F> {
         let ring = self.ring();
         if after + 1 < ring.oldest() {
             let start = ring.fresh_start();
@@ -220,7 +227,7 @@ impl Hub {
     }
 
     /// One polling answer: resume and read under one lock, so nothing slips between.
-    pub fn poll(&self, after: Option<&str>, limit: usize) -> Result<PollBatch, CursorError> {
+    pub fn poll(&self, after: Option<&str>, limit: usize) -> Result<PollBatch<F>, CursorError> {
         let ring = self.ring();
         let start = self.resume_in(&ring, after)?;
         let events = ring.after(start.after, limit);
@@ -234,24 +241,17 @@ impl Hub {
     }
 }
 
-/// The only place an event is serialized.
-fn encode(envelope: Envelope) -> Published {
+/// The only place an event is serialized; the frames are made from that JSON.
+fn encode<F>(envelope: Envelope, frames: Encoder<F>) -> Published<F> {
     let json = serde_json::to_string(&envelope).expect("an envelope always serializes");
-    let type_name = envelope.event.type_name();
-    let mut sse = String::with_capacity(json.len() + envelope.id.len() + type_name.len() + 24);
-    for part in ["id: ", &envelope.id, "\nevent: ", type_name, "\ndata: ", &json, "\n\n"] {
-        sse.push_str(part);
-    }
-    let (seq, id, sent_at_us) = (envelope.seq, envelope.id.clone(), envelope.sent_at_us);
-    let ws = serde_json::to_string(&ServerMsg::Event(envelope)).expect("a frame always serializes");
+    let frames = frames(&envelope, &json);
     Published {
-        seq,
-        id,
-        sent_at_us,
-        type_name,
+        seq: envelope.seq,
+        type_name: envelope.event.type_name(),
+        id: envelope.id,
+        sent_at_us: envelope.sent_at_us,
         envelope: RawValue::from_string(json).expect("serde_json output is valid JSON"),
-        sse_frame: Bytes::from(sse),
-        ws_frame: Utf8Bytes::from(ws),
+        frames,
     }
 }
 
@@ -263,15 +263,16 @@ mod tests {
         Event::CounterUpdate { name: "active_users".into(), value }
     }
 
-    fn hub_with(n: u64, capacity: usize) -> Hub {
-        let hub = Hub::with_epoch(1000, capacity);
+    /// The frames a test hub keeps: the envelope JSON it was given, to check it.
+    fn hub_with(n: u64, capacity: usize) -> Hub<String> {
+        let hub = Hub::with_epoch(1000, capacity, |_, json| json.to_owned());
         for i in 0..n {
             hub.publish(counter(i as i64));
         }
         hub
     }
 
-    fn seqs(read: Read) -> Vec<u64> {
+    fn seqs(read: Read<String>) -> Vec<u64> {
         match read {
             Read::Events(evs) => evs.iter().map(|e| e.seq).collect(),
             Read::Expired(s) => panic!("unexpected expiry {s:?}"),
@@ -287,10 +288,8 @@ mod tests {
         assert_eq!(e.id, "rs-2");
         let env: Envelope = serde_json::from_str(e.envelope.get()).unwrap();
         assert_eq!((env.id.as_str(), env.seq, env.event), ("rs-2", 2, counter(1)));
-        let sse = std::str::from_utf8(&e.sse_frame).unwrap();
-        assert_eq!(sse, format!("id: rs-2\nevent: counter:update\ndata: {}\n\n", e.envelope.get()));
-        let ws: ServerMsg = serde_json::from_str(e.ws_frame.as_str()).unwrap();
-        assert!(matches!(ws, ServerMsg::Event(env) if env.seq == 2));
+        assert_eq!(e.frames, e.envelope.get(), "the encoder saw the one serialization");
+        assert_eq!(e.type_name, "counter:update");
         assert_eq!(hub.head(), 2);
     }
 

@@ -55,8 +55,10 @@ use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 use control::Control;
-use hub::Hub;
 use stats::Stats;
+
+/// The hub, keeping the frames this server's transports write.
+pub type Hub = hub::Hub<transport::Frames>;
 
 /// Everything a handler may need; cheap to clone (handles over `Arc`s).
 #[derive(Clone)]
@@ -207,7 +209,7 @@ pub fn start(
     let addr = listener.local_addr()?;
     let token = config.token.clone().unwrap_or_else(control::random_token);
     let (control, bursts) = Control::new(token.clone(), config.rate);
-    let hub = Hub::new(config.history as usize);
+    let hub = Hub::new(config.history as usize, transport::frames::encode);
     let interfaces: Vec<IpAddr> = if_addrs::get_if_addrs().unwrap_or_default().into_iter().map(|i| i.ip()).collect();
     let origins = origin::Origins::new(addr, &interfaces, &config.public_urls, &config.allowed_origins)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;

@@ -15,7 +15,7 @@ use rand::Rng;
 use crate::AppState;
 use crate::body::Capped;
 use crate::error::ApiError;
-use crate::hub::Published;
+use crate::transport::Published;
 
 /// Messages per client address: a burst of 10, then 2 a second.
 pub fn limiter() -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
@@ -36,17 +36,29 @@ fn clean(s: &str) -> String {
 /// one (without it, everyone behind one reverse proxy shared one bucket).
 pub fn client_ip(app: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     let trusted = |ip: &IpAddr| app.config.trusted_proxies.iter().any(|net| net.contains(ip));
+    // Bound to [::], IPv4 peers arrive IPv4-mapped: compare them as IPv4.
+    let peer = peer.to_canonical();
     if !trusted(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
-        .collect();
-    forwarded.into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
+    // From the right: each entry was appended by the hop before it. The first
+    // that does not parse ends the walk — what lies left of it is the client's word.
+    let entries: Vec<&str> =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = forwarded_ip(entry.trim()) else { return client };
+        client = ip.to_canonical();
+        if !trusted(&client) {
+            return client;
+        }
+    }
+    client
+}
+
+/// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]:5678`.
+fn forwarded_ip(s: &str) -> Option<IpAddr> {
+    s.parse().ok().or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// Forgets addresses whose bucket is full again, once a minute: the limiter's
@@ -111,6 +123,14 @@ pub async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_as_proxies_write_them() {
+        for (s, ip) in [("1.2.3.4", "1.2.3.4"), ("1.2.3.4:5678", "1.2.3.4"), ("::1", "::1"), ("[::1]:80", "::1")] {
+            assert_eq!(forwarded_ip(s), Some(ip.parse().unwrap()), "{s}");
+        }
+        assert_eq!(forwarded_ip("unknown"), None);
+    }
 
     #[test]
     fn chat_is_checked() {

@@ -3,10 +3,13 @@
 //!
 //! The old check compared a WebSocket's `Origin` with the request's own
 //! `Host` header, host and port only — and a DNS-rebinding page controls
-//! both, so it could open sockets and post chat. Now both are compared with
-//! what the server knows of itself: the addresses it listens on (every
-//! interface's when bound to all), `localhost` and `[::1]` on loopback, each
-//! `--public-url`, and each `--allowed-origin`.
+//! both, so it could open sockets and post chat. Rebinding needs a name the
+//! attacker owns, so a `Host` that is an IP address or `localhost` passes on
+//! any port (Docker's `-p 8080:3000`, `ssh -L`, a laptop whose address
+//! changed); a name must be one of the server's own: each `--public-url` and
+//! `--allowed-origin`. A WebSocket `Origin` must be one of the server's own
+//! origins — its listen addresses, the loopback names, those flags — or the
+//! very origin of the (checked) `Host` it was sent to.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -56,6 +59,10 @@ impl Origin {
     fn named(host: &str, port: u16) -> Origin {
         Origin { scheme: "http".into(), host: host.into(), port }
     }
+
+    fn default_port(&self) -> u16 {
+        if matches!(self.scheme.as_str(), "https" | "wss") { 443 } else { 80 }
+    }
 }
 
 /// The origins a page of this server may have, and the hosts it answers to.
@@ -73,11 +80,10 @@ impl Origins {
         let ips: Vec<IpAddr> = if addr.ip().is_unspecified() { interfaces.to_vec() } else { vec![addr.ip()] };
         for ip in ips {
             own.push(Origin::http(ip, port));
-            if ip.is_loopback() {
-                for name in ["localhost", "127.0.0.1", "[::1]"] {
-                    own.push(Origin::named(name, port));
-                }
-            }
+        }
+        // Every way of reaching it from this machine, whatever the interfaces said.
+        for name in ["localhost", "127.0.0.1", "[::1]"] {
+            own.push(Origin::named(name, port));
         }
         for s in public.iter().chain(allowed) {
             own.push(Origin::parse(s).ok_or_else(|| format!("{s:?} is not an origin (scheme://host[:port])"))?);
@@ -86,28 +92,32 @@ impl Origins {
         Ok(Origins { own })
     }
 
-    /// A `Host` header (`host[:port]`) this server answers to.
+    /// A `Host` header (`host[:port]`) this server answers to: an IP address or
+    /// `localhost` on any port, or one of its own names.
     pub fn knows_host(&self, host: &str) -> bool {
         let Ok(authority) = host.parse::<axum::http::uri::Authority>() else { return false };
         let name = authority.host().to_ascii_lowercase();
-        self.own.iter().any(|o| {
-            let default = if o.scheme == "https" { 443 } else { 80 };
-            o.host == name && authority.port_u16().unwrap_or(default) == o.port
-        })
+        let literal = name == "localhost" || name.trim_matches(['[', ']']).parse::<IpAddr>().is_ok();
+        literal || self.own.iter().any(|o| o.host == name && authority.port_u16().unwrap_or(o.default_port()) == o.port)
     }
 
-    /// A browser's `Origin`: scheme, host and port equal one of ours.
-    pub fn allows_origin(&self, origin: &str) -> bool {
-        Origin::parse(origin).is_some_and(|o| self.own.contains(&o))
+    /// A browser's `Origin`: scheme, host and port equal one of ours, or the
+    /// origin of the `Host` it was sent to (itself checked by [`check_host`]).
+    pub fn allows_origin(&self, origin: &str, host: Option<&str>) -> bool {
+        let Some(o) = Origin::parse(origin) else { return false };
+        let host = host.filter(|h| self.knows_host(h));
+        let same_host = host.and_then(|h| Origin::parse(&format!("http://{h}"))).is_some_and(|h| h == o);
+        same_host || self.own.contains(&o)
     }
 }
 
 /// Same-origin upgrades and `--allowed-origin` pass; a request without
 /// `Origin` is not from a browser and passes too.
 pub fn check_origin(origins: &Origins, headers: &HeaderMap) -> Result<(), ApiError> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     match headers.get(header::ORIGIN).map(|o| o.to_str()) {
         None => Ok(()),
-        Some(Ok(o)) if origins.allows_origin(o) => Ok(()),
+        Some(Ok(o)) if origins.allows_origin(o, host) => Ok(()),
         Some(_) => Err(ApiError::ForbiddenOrigin),
     }
 }
@@ -133,6 +143,7 @@ mod tests {
     #[test]
     fn origins_compare_scheme_host_and_port() {
         let o = loopback();
+        let host = Some("127.0.0.1:3000");
         for ok in [
             "http://127.0.0.1:3000",
             "http://localhost:3000",
@@ -140,7 +151,7 @@ mod tests {
             "http://[::1]:3000",
             "https://lab.example:8443",
         ] {
-            assert!(o.allows_origin(ok), "{ok}");
+            assert!(o.allows_origin(ok, host), "{ok}");
         }
         for bad in [
             "https://127.0.0.1:3000",
@@ -150,17 +161,28 @@ mod tests {
             "http://lab.example:8443",
             "http://127.0.0.1:3000/x",
         ] {
-            assert!(!o.allows_origin(bad), "{bad}");
+            assert!(!o.allows_origin(bad, host), "{bad}");
         }
+        // Through a port mapping (docker -p 8080:3000, ssh -L): the page's origin is its Host's.
+        assert!(o.allows_origin("http://localhost:8080", Some("localhost:8080")));
+        assert!(!o.allows_origin("http://evil.example:8080", Some("evil.example:8080")), "a name must be ours");
     }
 
     #[test]
-    fn hosts_are_the_servers_own_names() {
+    fn hosts_are_addresses_localhost_or_the_servers_own_names() {
         let o = loopback();
-        for ok in ["127.0.0.1:3000", "localhost:3000", "[::1]:3000", "lab.example:8443"] {
+        for ok in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "lab.example:8443",
+            "127.0.0.1:8080",
+            "10.1.2.3",
+            "[fe80::1]:80",
+        ] {
             assert!(o.knows_host(ok), "{ok}");
         }
-        for bad in ["evil.example:3000", "127.0.0.1:3001", "127.0.0.1", "", "a b"] {
+        for bad in ["evil.example:3000", "lab.example", "lab.example:3000", "", "a b"] {
             assert!(!o.knows_host(bad), "{bad}");
         }
     }
@@ -168,16 +190,13 @@ mod tests {
     #[test]
     fn bound_to_all_interfaces_every_address_is_ours() {
         let lan: IpAddr = "192.168.1.20".parse().unwrap();
-        let o = Origins::new(
-            "0.0.0.0:3000".parse().unwrap(),
-            &["127.0.0.1".parse().unwrap(), lan],
-            &["http://lab.local".into()],
-            &[],
-        )
-        .unwrap();
-        assert!(o.knows_host("192.168.1.20:3000") && o.knows_host("localhost:3000") && o.knows_host("lab.local"));
-        assert!(o.allows_origin("http://192.168.1.20:3000") && o.allows_origin("http://lab.local:80"));
-        assert!(!o.knows_host("10.0.0.1:3000"));
+        let public = ["http://lab.local".to_string(), "wss://x.example".to_string()];
+        let o = Origins::new("0.0.0.0:3000".parse().unwrap(), &[lan], &public, &[]).unwrap();
+        assert!(o.knows_host("lab.local") && o.knows_host("x.example") && o.knows_host("x.example:443"));
+        assert!(!o.knows_host("x.example:80"), "wss defaults to 443");
+        assert!(o.allows_origin("http://192.168.1.20:3000", None) && o.allows_origin("http://lab.local:80", None));
+        assert!(o.allows_origin("http://localhost:3000", None), "loopback names whatever the interfaces said");
+        assert!(!o.allows_origin("http://10.0.0.1:3000", None));
         assert!(Origins::new("127.0.0.1:1".parse().unwrap(), &[], &["not an origin".into()], &[]).is_err());
     }
 }

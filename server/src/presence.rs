@@ -35,7 +35,7 @@ impl RateWindow {
     }
 }
 
-pub async fn run(hub: Hub, stats: Stats, publish: bool, shutdown: CancellationToken) {
+pub async fn run<F>(hub: Hub<F>, stats: Stats, publish: bool, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = PresenceCounts::default();

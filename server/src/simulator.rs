@@ -182,8 +182,8 @@ impl Pace {
 const BURST_SLICE_EVERY: Duration = Duration::from_millis(50);
 
 /// Publishes at the current rate until shutdown (only bursts when not `timed`).
-pub async fn run(
-    hub: Hub,
+pub async fn run<F>(
+    hub: Hub<F>,
     mut settings: watch::Receiver<Settings>,
     mut bursts: Receiver<u32>,
     timed: bool,
@@ -234,8 +234,8 @@ mod tests {
     use crate::control::Control;
 
     /// A simulator at `rate` on a fresh hub (`timed: false` publishes bursts only).
-    fn start(rate: f64, timed: bool) -> (Hub, Control, CancellationToken, tokio::task::JoinHandle<()>) {
-        let hub = Hub::with_epoch(1, 100_000);
+    fn start(rate: f64, timed: bool) -> (Hub<()>, Control, CancellationToken, tokio::task::JoinHandle<()>) {
+        let hub = Hub::with_epoch(1, 100_000, |_, _| ());
         let (control, bursts) = Control::new("t".into(), rate);
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, timed, stop.clone()));

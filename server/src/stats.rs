@@ -234,8 +234,14 @@ mod tests {
         stats.seen(Transport::Poll, "a");
         stats.seen(Transport::Poll, "a");
         stats.seen(Transport::Poll, "b");
+        let p = stats.presence();
+        assert_eq!((p.poll, p.long_poll, p.sse, p.ws), (2, 0, 0, 0));
+        // "a" switched to long polling: it counts there only.
         stats.seen(Transport::LongPoll, "a");
         let p = stats.presence();
-        assert_eq!((p.poll, p.long_poll, p.sse, p.ws), (2, 1, 0, 0));
+        assert_eq!((p.poll, p.long_poll), (1, 1));
+        // "b" opened a stream: no longer a poller.
+        stats.left("b", None);
+        assert_eq!(stats.presence().poll, 0);
     }
 }

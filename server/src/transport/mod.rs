@@ -1,6 +1,7 @@
 //! The four transports, one module each. They see the hub only through
 //! resume / read / poll / subscribe, and only frame bytes it encoded.
 
+pub mod frames;
 pub mod long_poll;
 pub mod poll;
 pub mod sse;
@@ -13,7 +14,12 @@ use pushlab::{MAX_CLIENT_ID, PollResponse, Transport};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::hub::PollBatch;
+pub use frames::Frames;
+
+/// The hub's types, with the frames this edge makes.
+pub type Published = crate::hub::Published<Frames>;
+pub type Read = crate::hub::Read<Frames>;
+pub type PollBatch = crate::hub::PollBatch<Frames>;
 
 /// Events handed to a stream per read; also the largest catch-up chunk.
 pub const BATCH: usize = 256;

@@ -30,11 +30,11 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::Published;
 use super::stream::{Channel, End, Said, Sent, Start, run};
 use crate::AppState;
 use crate::accept::ConnHandle;
 use crate::error::ApiError;
-use crate::hub::Published;
 
 /// Sent first: how long the browser waits before reconnecting.
 pub const RETRY: &[u8] = b"retry: 2000\n\n";
@@ -109,7 +109,7 @@ impl Reader {
         stream::unfold(self, |mut r| async move {
             loop {
                 if let Some(e) = r.batch.next() {
-                    return Some((Ok(e.sse_frame.clone()), r));
+                    return Some((Ok(e.frames.sse.clone()), r));
                 }
                 match r.rx.recv().await? {
                     Chunk::Events(events) => r.batch = events.into_iter(),
@@ -138,7 +138,7 @@ impl Channel for SseOut {
     const HEARS: bool = false;
 
     fn frame_len(e: &Published) -> usize {
-        e.sse_frame.len()
+        e.frames.sse.len()
     }
 
     async fn events(&mut self, events: Vec<Arc<Published>>) -> Sent {

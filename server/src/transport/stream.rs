@@ -15,11 +15,11 @@ use std::time::Duration;
 use futures_util::FutureExt as _;
 use pushlab::{ServerMsg, Transport};
 use serde_json::Value;
-use tokio::time::{Instant, interval_at, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 
 use super::{BATCH, Stop, stop_signal};
+use super::{Published, Read};
 use crate::AppState;
-use crate::hub::{Published, Read};
 use crate::messages;
 use crate::stats::ConnGuard;
 
@@ -90,9 +90,11 @@ pub struct Start {
     pub open: ConnGuard,
 }
 
-/// A resume while the socket is further behind than this is a catch-up still
-/// running: 200 resumes on one socket made the server write 175 MB in 6 s.
-const CATCH_UP: u64 = BATCH as u64;
+/// What woke the loop when it was not writing.
+enum Woke {
+    Said(Said),
+    Tick,
+}
 
 /// Runs a stream until it ends, then closes its channel.
 pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
@@ -102,34 +104,41 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
     let mut head = app.hub.subscribe();
     let mut stop = std::pin::pin!(stop_signal(&app, t));
     let mut tick = interval_at(Instant::now() + keep_alive, keep_alive);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     // Set while the instructor's delay holds the oldest unsent event.
     let mut due_at: Option<Instant> = None;
+    // A resume is refused until the socket has caught up to the head it was made at:
+    // 200 resumes on one socket once made the server write 175 MB in 6 s.
+    let mut catch_up_to = 0u64;
     let end = 'stream: loop {
-        // Set when a batch went out: what the client said meanwhile is read
-        // without waiting, so a catch-up does not hide its messages until it ends.
+        // Set when a batch went out: what the client said meanwhile, and a ping
+        // that is due, are taken without waiting, so a catch-up or a busy stream
+        // neither hides the client's messages nor starves the dead-peer check.
         let mut wrote = false;
         if let (None, Some(cursor)) = (due_at, after) {
             head.borrow_and_update();
             match app.hub.read(cursor, BATCH) {
                 Read::Expired(_) => break End::FellBehind,
                 Read::Events(mut events) if !events.is_empty() => {
-                    if let Some(left) = app.control.delay_left(events[0].sent_at_us) {
-                        due_at = Some(Instant::now() + left);
+                    // The delay is read once per batch: the events due by now go; the rest
+                    // come with a later read.
+                    let delay_us = app.control.delay_us();
+                    let now = crate::hub::now_us();
+                    let due = events.iter().take_while(|e| e.sent_at_us + delay_us <= now).count();
+                    if due == 0 {
+                        let left = (events[0].sent_at_us + delay_us - now).max(0) as u64;
+                        due_at = Some(Instant::now() + Duration::from_micros(left));
                     } else {
-                        // The events due by now; the rest come with the next read.
-                        events.truncate(
-                            events.iter().take_while(|e| app.control.delay_left(e.sent_at_us).is_none()).count(),
-                        );
+                        events.truncate(due);
                         let (n, last) = (events.len() as u64, events.last().map(|e| e.seq));
                         let bytes: u64 = events.iter().map(|e| C::frame_len(e) as u64).sum();
                         match write(stop.as_mut(), slow, ch.events(events)).await {
                             Ok(_) => app.stats.delivered(t, n, bytes),
                             Err(end) => break end,
                         }
-                        after = last;
-                        // A keep-alive is only owed to silence. A ping is owed regardless:
-                        // its answer is how a busy stream's silent peer stays alive.
+                        after = last.or(after);
+                        // A keep-alive is owed to silence only; a ping is owed regardless.
                         if !C::HEARS {
                             tick.reset();
                         }
@@ -139,27 +148,34 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
                 Read::Events(_) => {}
             }
         }
-        let said = if wrote {
-            match ch.said().now_or_never() {
-                Some(said) => said,
-                None => continue,
+        let woke = if wrote {
+            match (ch.said().now_or_never(), tick.tick().now_or_never()) {
+                (Some(said), _) => Woke::Said(said),
+                (None, Some(_)) => Woke::Tick,
+                (None, None) => continue,
             }
         } else {
             tokio::select! {
-            biased;
-            why = stop.as_mut() => break End::from(why),
-            said = ch.said() => said,
-            _ = sleep_until(due_at.unwrap_or_else(Instant::now)), if due_at.is_some() => {
-                due_at = None;
-                continue;
-            }
-            changed = head.changed(), if after.is_some() && due_at.is_none() => {
-                if changed.is_err() {
-                    break End::Shutdown;
+                biased;
+                why = stop.as_mut() => break End::from(why),
+                said = ch.said() => Woke::Said(said),
+                _ = sleep_until(due_at.unwrap_or_else(Instant::now)), if due_at.is_some() => {
+                    due_at = None;
+                    continue;
                 }
-                continue;
+                changed = head.changed(), if after.is_some() && due_at.is_none() => {
+                    if changed.is_err() {
+                        break End::Shutdown;
+                    }
+                    continue;
+                }
+                _ = tick.tick() => Woke::Tick,
             }
-            _ = tick.tick() => {
+        };
+        let said = match woke {
+            Woke::Said(said) => said,
+            Woke::Tick => {
+                // Pings go out every period, so a live peer is heard from within one.
                 if C::HEARS && last_heard.elapsed() > 2 * keep_alive {
                     break End::Gone;
                 }
@@ -168,7 +184,6 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
                     Err(end) => break end,
                 }
                 continue;
-            }
             }
         };
         last_heard = Instant::now();
@@ -181,12 +196,13 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
                 Ok(_) => continue, // it comes back as a chat:message event
                 Err(e) => ServerMsg::Error { message: e.to_string() },
             },
-            Said::Resume(_) if after.is_some_and(|a| app.hub.head().saturating_sub(a) > CATCH_UP) => ServerMsg::Error {
+            Said::Resume(_) if after.is_some_and(|a| a < catch_up_to) => ServerMsg::Error {
                 message: "a catch-up is still running on this socket: resume once it is done".into(),
             },
             Said::Resume(cursor) => match app.hub.resume(cursor.as_deref()) {
                 Ok(start) => {
                     after = Some(start.after);
+                    catch_up_to = app.hub.head();
                     due_at = None;
                     match start.reset {
                         Some(notice) => ServerMsg::Reset(notice),

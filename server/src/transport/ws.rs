@@ -19,11 +19,11 @@ use pushlab::{ClientMsg, ServerMsg, Transport};
 use serde::Deserialize;
 use tokio::time::timeout;
 
+use super::Published;
 use super::stream::{Channel, End, Said, Sent, Start, run};
 use crate::AppState;
 use crate::accept::ConnHandle;
 use crate::error::ApiError;
-use crate::hub::Published;
 
 /// tungstenite reserves 128 KiB per connection by default. Clients send a
 /// few small messages (resume, ping, chat), so a 1 KiB read buffer is plenty;
@@ -100,12 +100,12 @@ impl Channel for WsOut {
     const HEARS: bool = true;
 
     fn frame_len(e: &Published) -> usize {
-        e.ws_frame.len()
+        e.frames.ws.len()
     }
 
     async fn events(&mut self, events: Vec<Arc<Published>>) -> Sent {
         for e in events {
-            self.socket.feed(Message::Text(e.ws_frame.clone())).await.map_err(|_| ())?;
+            self.socket.feed(Message::Text(e.frames.ws.clone())).await.map_err(|_| ())?;
         }
         self.socket.flush().await.map(|()| 0).map_err(|_| ())
     }
@@ -116,7 +116,8 @@ impl Channel for WsOut {
     }
 
     async fn keep_alive(&mut self) -> Sent {
-        self.socket.send(Message::Ping(Default::default())).await.map(|()| 2).map_err(|_| ())
+        // Protocol overhead, like HTTP headers: not counted as payload.
+        self.socket.send(Message::Ping(Default::default())).await.map(|()| 0).map_err(|_| ())
     }
 
     async fn said(&mut self) -> Said {
