@@ -12,10 +12,10 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use pushlab::{Event, MAX_CHAT_FROM, MAX_CHAT_TEXT, PostMessage, PostMessageAccepted};
 use rand::Rng;
 
-use crate::AppState;
 use crate::body::Capped;
 use crate::error::ApiError;
 use crate::transport::Published;
+use crate::{AppState, Hub};
 
 /// Messages per client address: a burst of 10, then 2 a second.
 pub fn limiter() -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
@@ -105,9 +105,20 @@ fn guest_name() -> String {
 
 /// Validates, rate-limits and publishes one chat message from `ip`.
 pub fn publish(app: &AppState, ip: IpAddr, text: &str, from: Option<&str>) -> Result<Arc<Published>, ApiError> {
+    publish_to(&app.hub, &app.chat_limiter, ip, text, from)
+}
+
+/// [`publish`], given only what it needs.
+pub fn publish_to(
+    hub: &Hub,
+    limiter: &DefaultKeyedRateLimiter<IpAddr>,
+    ip: IpAddr,
+    text: &str,
+    from: Option<&str>,
+) -> Result<Arc<Published>, ApiError> {
     let event = chat_event(text, from)?;
-    app.chat_limiter.check_key(&ip).map_err(|_| ApiError::RateLimited)?;
-    Ok(app.hub.publish(event))
+    limiter.check_key(&ip).map_err(|_| ApiError::RateLimited)?;
+    Ok(hub.publish(event))
 }
 
 pub async fn post(

@@ -12,7 +12,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pushlab::{MAX_CLIENT_ID, PollResponse, Transport};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::AppState;
+use crate::control::Control;
 use crate::error::ApiError;
 pub use frames::Frames;
 
@@ -81,9 +84,13 @@ pub enum Stop {
 /// Resolves when the server shuts down or the instructor drops `t`. A stream
 /// makes it once and polls it across all its events: making the two waits
 /// anew for every event showed up in the fan-out profile.
-pub fn stop_signal(app: &AppState, t: Transport) -> impl Future<Output = Stop> + Send + 'static {
-    let shutdown = app.shutdown.clone();
-    let mut drops = app.control.watch_drops(t);
+pub fn stop_signal(
+    shutdown: &CancellationToken,
+    control: &Control,
+    t: Transport,
+) -> impl Future<Output = Stop> + Send + 'static {
+    let shutdown = shutdown.clone();
+    let mut drops = control.watch_drops(t);
     drops.borrow_and_update();
     async move {
         tokio::select! {

@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::Published;
-use super::stream::{Channel, End, Said, Sent, Start, run};
+use super::stream::{Channel, Ctx, End, Said, Sent, Start, run};
 use crate::AppState;
 use crate::accept::ConnHandle;
 use crate::error::ApiError;
@@ -81,7 +81,7 @@ pub async fn handle(
     let body = Reader { rx, batch: Vec::new().into_iter(), _gone: body_gone.clone().drop_guard() };
     let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
     let start = Start { after: Some(start.after), peer: peer.ip(), keep_alive: app.config.keepalive(), open };
-    app.tasks.spawn(run(app.clone(), out, start));
+    app.tasks.spawn(run(Ctx::of(&app), out, start));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),

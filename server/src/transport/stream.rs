@@ -19,9 +19,13 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout
 
 use super::{BATCH, Stop, stop_signal};
 use super::{Published, Read};
-use crate::AppState;
+use crate::control::Control;
 use crate::messages;
 use crate::stats::ConnGuard;
+use crate::stats::Stats;
+use crate::{AppState, Hub};
+use governor::DefaultKeyedRateLimiter;
+use tokio_util::sync::CancellationToken;
 
 /// How a stream ended; its channel turns this into a close code, or a cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,13 +100,38 @@ enum Woke {
     Tick,
 }
 
+/// What a stream needs of the server, and no more.
+#[derive(Clone)]
+pub struct Ctx {
+    pub hub: Hub,
+    pub control: Control,
+    pub stats: Stats,
+    pub chat: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub shutdown: CancellationToken,
+    /// The slow-consumer limit: a write not taken within it cuts the stream.
+    pub slow: Duration,
+}
+
+impl Ctx {
+    pub fn of(app: &AppState) -> Self {
+        Ctx {
+            hub: app.hub.clone(),
+            control: app.control.clone(),
+            stats: app.stats.clone(),
+            chat: app.chat_limiter.clone(),
+            shutdown: app.shutdown.clone(),
+            slow: app.config.slow_client(),
+        }
+    }
+}
+
 /// Runs a stream until it ends, then closes its channel.
-pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
+pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     let t = C::TRANSPORT;
-    let slow = app.config.slow_client();
+    let slow = app.slow;
     let Start { mut after, peer, keep_alive, open: _open } = start;
     let mut head = app.hub.subscribe();
-    let mut stop = std::pin::pin!(stop_signal(&app, t));
+    let mut stop = std::pin::pin!(stop_signal(&app.shutdown, &app.control, t));
     let mut tick = interval_at(Instant::now() + keep_alive, keep_alive);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
@@ -192,10 +221,12 @@ pub async fn run<C: Channel>(app: AppState, mut ch: C, start: Start) {
             Said::Nothing => continue,
             Said::Ping(nonce) => ServerMsg::Pong { nonce },
             Said::Bad(message) => ServerMsg::Error { message },
-            Said::Chat { text, from } => match messages::publish(&app, peer, &text, from.as_deref()) {
-                Ok(_) => continue, // it comes back as a chat:message event
-                Err(e) => ServerMsg::Error { message: e.to_string() },
-            },
+            Said::Chat { text, from } => {
+                match messages::publish_to(&app.hub, &app.chat, peer, &text, from.as_deref()) {
+                    Ok(_) => continue, // it comes back as a chat:message event
+                    Err(e) => ServerMsg::Error { message: e.to_string() },
+                }
+            }
             Said::Resume(_) if after.is_some_and(|a| a < catch_up_to) => ServerMsg::Error {
                 message: "a catch-up is still running on this socket: resume once it is done".into(),
             },
@@ -237,5 +268,188 @@ async fn write(
             Ok(Err(())) => Err(End::Gone),
             Err(_) => Err(End::TooSlow),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The loop against a fake channel, on tokio's paused clock: no socket, no waiting.
+    use super::*;
+    use tokio::sync::mpsc;
+
+    /// What the loop did to its channel.
+    #[derive(Debug, PartialEq)]
+    enum Did {
+        Events(Vec<u64>),
+        Msg(String),
+        KeepAlive,
+        Closed(End),
+    }
+
+    /// A channel that records writes; `stalled` never takes a batch of events.
+    struct Fake<const HEARS: bool> {
+        said: mpsc::UnboundedReceiver<Said>,
+        did: mpsc::UnboundedSender<(Duration, Did)>,
+        t0: Instant,
+        stalled: bool,
+    }
+
+    impl<const H: bool> Fake<H> {
+        fn note(&self, d: Did) -> Sent {
+            self.did.send((self.t0.elapsed(), d)).map(|()| 0).map_err(|_| ())
+        }
+    }
+
+    impl<const H: bool> Channel for Fake<H> {
+        const TRANSPORT: Transport = if H { Transport::Ws } else { Transport::Sse };
+        const HEARS: bool = H;
+        fn frame_len(_: &Published) -> usize {
+            1
+        }
+        async fn events(&mut self, events: Vec<Arc<Published>>) -> Sent {
+            if self.stalled {
+                std::future::pending::<()>().await;
+            }
+            self.note(Did::Events(events.iter().map(|e| e.seq).collect()))
+        }
+        async fn message(&mut self, msg: &ServerMsg) -> Sent {
+            self.note(Did::Msg(serde_json::to_string(msg).unwrap()))
+        }
+        async fn keep_alive(&mut self) -> Sent {
+            self.note(Did::KeepAlive)
+        }
+        async fn said(&mut self) -> Said {
+            match self.said.recv().await {
+                Some(s) => s,
+                None => std::future::pending().await,
+            }
+        }
+        async fn close(self, end: End) {
+            let _ = self.note(Did::Closed(end));
+        }
+    }
+
+    struct Rig {
+        ctx: Ctx,
+        said: mpsc::UnboundedSender<Said>,
+        did: mpsc::UnboundedReceiver<(Duration, Did)>,
+    }
+
+    impl Rig {
+        async fn next(&mut self) -> (Duration, Did) {
+            self.did.recv().await.expect("the loop is running")
+        }
+
+        fn publish(&self, n: usize) {
+            for i in 0..n {
+                self.ctx.hub.publish(pushlab::Event::CounterUpdate { name: "t".into(), value: i as i64 });
+            }
+        }
+    }
+
+    /// A stream from the head (`after: Some(0)`), or waiting for a resume (`None`).
+    fn start<const H: bool>(after: Option<u64>, keep_alive: Duration, slow: Duration, stalled: bool) -> Rig {
+        let (control, _) = Control::new("t".into(), 5.0);
+        let stats = Stats::new(10);
+        let ctx = Ctx {
+            hub: Hub::with_epoch(1, 1000, super::super::frames::encode),
+            control,
+            stats: stats.clone(),
+            chat: crate::messages::limiter(),
+            shutdown: CancellationToken::new(),
+            slow,
+        };
+        let (said_tx, said) = mpsc::unbounded_channel();
+        let (did, did_rx) = mpsc::unbounded_channel();
+        let ch = Fake::<H> { said, did, t0: Instant::now(), stalled };
+        let open = stats.open(Fake::<H>::TRANSPORT).unwrap();
+        let start = Start { after, peer: [127, 0, 0, 1].into(), keep_alive, open };
+        tokio::spawn(run(ctx.clone(), ch, start));
+        Rig { ctx, said: said_tx, did: did_rx }
+    }
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_sse_stream_keeps_alive_only_in_silence() {
+        let mut r = start::<false>(Some(0), S(15), S(10), false);
+        assert_eq!(r.next().await, (S(15), Did::KeepAlive));
+        tokio::time::sleep(S(5)).await;
+        r.publish(2);
+        assert_eq!(r.next().await.1, Did::Events(vec![1, 2]));
+        // The keep-alive waits for 15 s of silence after the events, not the old schedule.
+        assert_eq!(r.next().await, (S(35), Did::KeepAlive));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_websocket_peer_is_gone_after_two_pings() {
+        let mut r = start::<true>(None, S(20), S(10), false);
+        assert_eq!(r.next().await, (S(20), Did::KeepAlive));
+        assert_eq!(r.next().await, (S(40), Did::KeepAlive));
+        assert_eq!(r.next().await, (S(60), Did::Closed(End::Gone)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_websocket_still_pings_and_its_answers_keep_it() {
+        let mut r = start::<true>(Some(0), S(20), S(10), false);
+        let hub = r.ctx.hub.clone();
+        // An event every 10 ms for 100 s: every read finds something.
+        tokio::spawn(async move {
+            for i in 0..10_000 {
+                hub.publish(pushlab::Event::CounterUpdate { name: "t".into(), value: i });
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let mut pings = 0;
+        while pings < 4 {
+            match r.next().await.1 {
+                Did::KeepAlive => {
+                    pings += 1;
+                    r.said.send(Said::Nothing).unwrap(); // the pong
+                }
+                Did::Events(_) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_takes_no_write_is_cut_and_counted() {
+        let mut r = start::<false>(Some(0), S(15), Duration::from_millis(500), true);
+        r.publish(1);
+        assert_eq!(r.next().await, (Duration::from_millis(500), Did::Closed(End::TooSlow)));
+        assert_eq!(r.ctx.stats.counters().sse.cut_off, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_drop_ends_a_stalled_stream_at_once() {
+        let mut r = start::<true>(Some(0), S(20), S(600), true);
+        r.publish(1);
+        tokio::time::sleep(S(3)).await;
+        r.ctx.control.apply(pushlab::ControlAction::Drop { transport: Transport::Ws }).unwrap();
+        assert_eq!(r.next().await, (S(3), Did::Closed(End::Dropped)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn messages_are_answered_and_a_resume_during_a_catch_up_is_refused() {
+        let mut r = start::<true>(None, S(20), S(10), false);
+        r.publish(600);
+        r.said.send(Said::Ping(serde_json::json!(7))).unwrap();
+        assert_eq!(r.next().await.1, Did::Msg(r#"{"type":"pong","nonce":7}"#.into()));
+        // From the start: 600 events in batches; a second resume arrives during them.
+        r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();
+        r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();
+        let (mut seqs, mut refused) = (Vec::new(), 0);
+        while seqs.len() < 600 {
+            match r.next().await.1 {
+                Did::Events(s) => seqs.extend(s),
+                Did::Msg(m) if m.contains("catch-up") => refused += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(seqs, (1..=600).collect::<Vec<_>>(), "one replay, in order");
+        assert_eq!(refused, 1);
+        r.said.send(Said::Bad("nope".into())).unwrap();
+        assert_eq!(r.next().await.1, Did::Msg(r#"{"type":"error","message":"nope"}"#.into()));
     }
 }

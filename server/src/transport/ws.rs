@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tokio::time::timeout;
 
 use super::Published;
-use super::stream::{Channel, End, Said, Sent, Start, run};
+use super::stream::{Channel, Ctx, End, Said, Sent, Start, run};
 use crate::AppState;
 use crate::accept::ConnHandle;
 use crate::error::ApiError;
@@ -66,7 +66,7 @@ pub async fn handle(
             // The connection's socket permit lives as long as the socket.
             tasks.track_future(async move {
                 let _conn = conn;
-                run(app, WsOut { socket }, start).await
+                run(Ctx::of(&app), WsOut { socket }, start).await
             })
         }))
 }
