@@ -11,11 +11,13 @@
 //! - [`stats`]: `GET /api/stats`, the server's view of itself.
 //! - [`control`]: the instructor's actions and settings.
 //! - [`transport`]: the four transports' names as they appear on the wire.
+//! - [`paths`]: the endpoints' paths.
 
 pub mod api;
 pub mod control;
 pub mod cursor;
 pub mod event;
+pub mod paths;
 pub mod stats;
 mod tagged;
 pub mod transport;
