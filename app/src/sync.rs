@@ -4,7 +4,7 @@
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pushlab::{ServerStats, TimeResponse, Transport};
+use pushlab::{ServerStats, TimeResponse, Transport, paths};
 
 use crate::lab::Lab;
 use crate::model::ClockOffset;
@@ -28,7 +28,7 @@ pub fn start(lab: Lab, alive: Alive) {
             let mut fresh = ClockOffset::default();
             for _ in 0..TIME_SAMPLES {
                 let t0 = now_ms();
-                if let Ok(r) = http::get("/api/time", None).await {
+                if let Ok(r) = http::get(paths::TIME, None).await {
                     let t1 = now_ms();
                     if let Ok(time) = serde_json::from_str::<TimeResponse>(&r.text) {
                         fresh.add_sample(t0 * 1000.0, time.now_us as f64, t1 * 1000.0);
@@ -52,7 +52,7 @@ pub fn start(lab: Lab, alive: Alive) {
     spawn_local(async move {
         while a.get() {
             let asked = now_ms();
-            if let Ok(r) = http::get("/api/stats", None).await
+            if let Ok(r) = http::get(paths::STATS, None).await
                 && let Ok(stats) = serde_json::from_str::<ServerStats>(&r.text)
             {
                 lab.on_stats(stats, asked);

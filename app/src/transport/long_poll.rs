@@ -22,7 +22,12 @@ pub fn start(report: Report, cut: bool) -> PollLoop {
     spawn_local(async move {
         let (mut failures, mut again) = (0u32, cut);
         while running.get() {
-            let url = format!("/api/long-poll?after={}&timeout_ms={HOLD_MS}&client={}", after(&report), client_id());
+            let url = format!(
+                "{}?after={}&timeout_ms={HOLD_MS}&client={}",
+                pushlab::paths::LONG_POLL,
+                after(&report),
+                client_id()
+            );
             let t0 = now_ms();
             report.request();
             report.status(Status::Waiting);

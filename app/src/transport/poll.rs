@@ -18,7 +18,7 @@ pub fn start(report: Report, interval_s: u32, cut: bool) -> PollLoop {
     spawn_local(async move {
         let (mut failures, mut again) = (0u32, cut);
         while running.get() {
-            let url = format!("/api/poll?after={}&client={}", after(&report), client_id());
+            let url = format!("{}?after={}&client={}", pushlab::paths::POLL, after(&report), client_id());
             let t0 = now_ms();
             report.request();
             let reply = http::get(&url, signal.as_ref()).await;

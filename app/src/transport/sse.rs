@@ -75,7 +75,9 @@ impl Conn {
     fn open(this: &Rc<Self>) {
         let report = this.report;
         report.status(this.reopen.opening());
-        let Ok(source) = EventSource::new(&format!("/api/sse?after={}&client={}", after(&report), client_id())) else {
+        let Ok(source) =
+            EventSource::new(&format!("{}?after={}&client={}", pushlab::paths::SSE, after(&report), client_id()))
+        else {
             report.status(Status::Closed);
             return;
         };

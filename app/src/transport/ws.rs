@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Interval;
-use pushlab::{ClientMsg, ServerMsg};
+use pushlab::{ClientMsg, ServerMsg, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -79,7 +79,7 @@ pub fn start(report: Report, cut: bool) -> WsClient {
 fn ws_url() -> Option<String> {
     let loc = web_sys::window()?.location();
     let scheme = if loc.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    Some(format!("{scheme}://{}/api/ws?client={}", loc.host().ok()?, client_id()))
+    Some(format!("{scheme}://{}{}?client={}", loc.host().ok()?, paths::WS, client_id()))
 }
 
 impl Conn {
