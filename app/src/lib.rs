@@ -8,11 +8,13 @@
 //!   natively.
 //! - [`lab`]: the reactive state every view and client shares.
 //! - [`report`]: the typed calls through which a transport client reports.
+//! - [`api`]: every HTTP request a view makes (control, chat), typed.
 //! - `frame` (browser only): when the views hear of new events; the page's own load.
 //! - [`components`]: the views, one concern each.
 //! - `transport` (browser only): the four clients, one module each.
 //! - `sync` (browser only): clock offset, server stats, the 1 s tick.
 
+pub mod api;
 pub mod components;
 #[cfg(feature = "hydrate")]
 pub mod frame;

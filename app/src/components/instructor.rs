@@ -1,5 +1,6 @@
 //! The instructor's panel: unlocked with the token printed at start-up, it
-//! drives `POST /api/control` — rate, bursts, pause, drops, delay.
+//! drives `POST /api/control` (through [`crate::api`]) — rate, bursts, pause,
+//! drops, delay.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -22,40 +23,18 @@ pub fn InstructorPanel() -> impl IntoView {
     let send = move |action: Option<ControlAction>| {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            use gloo_net::http::Request;
-            let auth = format!("Bearer {}", token.get_untracked().trim());
-            let req = match &action {
-                Some(a) => Request::post("/api/control").header("Authorization", &auth).json(a),
-                None => Request::get("/api/control").header("Authorization", &auth).build(),
-            };
-            let res = match req {
-                Ok(r) => r.send().await,
-                Err(e) => {
-                    feedback.set(e.to_string());
-                    return;
-                }
-            };
-            match res {
-                Ok(r) if r.ok() => {
-                    if let Ok(s) = r.json::<Settings>().await {
-                        settings.set(Some(s));
-                        rate.set(s.rate_per_s.to_string());
-                        delay.set(s.delay_ms.to_string());
-                    }
+            match crate::api::control(&token.get_untracked(), action.as_ref()).await {
+                Ok(s) => {
+                    settings.set(Some(s));
+                    rate.set(s.rate_per_s.to_string());
+                    delay.set(s.delay_ms.to_string());
                     unlocked.set(true);
                     feedback.set(match action {
                         Some(a) => format!("done: {}", describe(&a)),
                         None => "unlocked".into(),
                     });
                 }
-                Ok(r) => {
-                    let message = r
-                        .json::<pushlab::ErrorBody>()
-                        .await
-                        .map_or_else(|_| format!("HTTP {}", r.status()), |e| e.message);
-                    feedback.set(message);
-                }
-                Err(e) => feedback.set(e.to_string()),
+                Err(f) => feedback.set(f.message),
             }
         });
         #[cfg(not(feature = "hydrate"))]

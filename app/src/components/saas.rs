@@ -127,20 +127,12 @@ pub fn ChatBox() -> impl IntoView {
             }
             leptos::task::spawn_local(async move {
                 let msg = pushlab::PostMessage { text: body, from };
-                let res = gloo_net::http::Request::post("/api/messages").json(&msg).map(|r| r.send());
-                let outcome = match res {
-                    Ok(fut) => match fut.await {
-                        Ok(r) if r.status() == 202 => {
-                            text.set(String::new());
-                            "sent with POST /api/messages".to_string()
-                        }
-                        Ok(r) => r
-                            .json::<pushlab::ErrorBody>()
-                            .await
-                            .map_or_else(|_| format!("refused ({})", r.status()), |e| e.message),
-                        Err(e) => e.to_string(),
-                    },
-                    Err(e) => e.to_string(),
+                let outcome = match crate::api::post_chat(&msg).await {
+                    Ok(_) => {
+                        text.set(String::new());
+                        "sent with POST /api/messages".to_string()
+                    }
+                    Err(f) => f.message,
                 };
                 feedback.set(outcome);
             });
