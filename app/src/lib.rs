@@ -188,21 +188,21 @@ fn Dashboard(link: model::link::Link) -> impl IntoView {
 /// hydration mark tests wait for (a click before hydration is lost).
 #[cfg(feature = "hydrate")]
 fn run_in_browser(lab: Lab) {
-    use crate::transport::{Alive, Handle, start};
+    use crate::transport::{Alive, Running, start};
     use pushlab::Transport;
 
     let alive = Alive::new();
     sync::start(lab, alive.clone());
     tabs::start(lab, alive.clone());
     // A switch tears down the old transport before the new one opens from the last cursor.
-    let handle = StoredValue::new_local(None::<Handle>);
+    let running = Running::new();
+    provide_context(running);
     Effect::new(move |prev: Option<(Transport, u64)>| {
         let t = lab.active.get();
         let g = lab.generation.get();
         let interval = if t == Transport::Poll { lab.interval_s.get() } else { 0 };
-        handle.set_value(None);
         let cut = prev.is_some_and(|(pt, pg)| pt == t && pg != g);
-        handle.set_value(Some(start(lab, t, interval, cut)));
+        running.replace(|| start(lab, t, interval, cut));
         (t, g)
     });
     Effect::new(move |_| {
@@ -240,6 +240,6 @@ fn run_in_browser(lab: Lab) {
     let alive = StoredValue::new_local(alive);
     on_cleanup(move || {
         alive.with_value(Alive::stop);
-        handle.set_value(None);
+        running.stop();
     });
 }

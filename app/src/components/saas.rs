@@ -110,6 +110,8 @@ pub fn ChatBox() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let feedback = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    let running = use_context::<crate::transport::Running>();
     let messages = move || lab.saas.with(|s| s.chat.iter().rev().cloned().collect::<Vec<_>>());
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -120,7 +122,8 @@ pub fn ChatBox() -> impl IntoView {
         let from = Some(name.get_untracked()).filter(|n| !n.trim().is_empty());
         #[cfg(feature = "hydrate")]
         {
-            if lab.active.get_untracked() == Transport::Ws && crate::transport::ws::send_chat(&body, from.clone()) {
+            // On the WebSocket transport, chat goes as a frame on the running client's own socket.
+            if running.is_some_and(|r| r.send_chat(&body, from.clone())) {
                 feedback.set("sent over the WebSocket".into());
                 text.set(String::new());
                 return;

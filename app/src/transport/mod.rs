@@ -67,6 +67,51 @@ pub enum Handle {
     Ws(ws::WsClient),
 }
 
+impl Handle {
+    /// Sends a chat message over this client's own connection, when it has one
+    /// that carries chat (an open WebSocket); false means: use `POST /api/messages`.
+    pub fn send_chat(&self, text: &str, from: Option<String>) -> bool {
+        match self {
+            Handle::Ws(ws) => ws.send_chat(text, from),
+            Handle::Poll(_) | Handle::LongPoll(_) | Handle::Sse(_) => false,
+        }
+    }
+}
+
+/// The page's running transport client, in context so a view can send through
+/// it (the chat box, over the WebSocket's own socket). Each client owns its
+/// connection: several running at once never share one.
+#[derive(Clone, Copy)]
+pub struct Running(StoredValue<Option<Handle>, LocalStorage>);
+
+impl Running {
+    pub fn new() -> Self {
+        Running(StoredValue::new_local(None))
+    }
+
+    /// Closes the running client, then runs the one `start` opens.
+    pub fn replace(&self, start: impl FnOnce() -> Handle) {
+        self.stop();
+        self.0.set_value(Some(start()));
+    }
+
+    /// Closes the running client.
+    pub fn stop(&self) {
+        self.0.set_value(None);
+    }
+
+    /// See [`Handle::send_chat`]; false when nothing runs.
+    pub fn send_chat(&self, text: &str, from: Option<String>) -> bool {
+        self.0.try_with_value(|h| h.as_ref().is_some_and(|h| h.send_chat(text, from))).unwrap_or(false)
+    }
+}
+
+impl Default for Running {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Opens transport `t`. `cut` says the previous connection was cut on purpose,
 /// so the first open counts as a reconnect.
 pub fn start(lab: Lab, t: Transport, interval_s: u32, cut: bool) -> Handle {

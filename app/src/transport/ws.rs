@@ -17,23 +17,19 @@ use crate::model::LogKind;
 use crate::report::Report;
 const PING_MS: u32 = 15_000;
 
-thread_local! {
-    /// The open socket, for the chat box.
-    static OPEN: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
-}
+pub struct WsClient(Rc<Conn>);
 
-/// Sends a chat message over the open WebSocket; false when none is open.
-pub fn send_chat(text: &str, from: Option<String>) -> bool {
-    let msg = ClientMsg::Chat { text: text.to_owned(), from };
-    OPEN.with(|s| {
-        s.borrow().as_ref().is_some_and(|ws| {
+impl WsClient {
+    /// Sends a chat message as a `chat` frame over this client's own socket;
+    /// false when it is not open.
+    pub fn send_chat(&self, text: &str, from: Option<String>) -> bool {
+        let msg = ClientMsg::Chat { text: text.to_owned(), from };
+        self.0.socket.borrow().as_ref().is_some_and(|ws| {
             ws.ready_state() == WebSocket::OPEN
                 && ws.send_with_str(&serde_json::to_string(&msg).unwrap_or_default()).is_ok()
         })
-    })
+    }
 }
-
-pub struct WsClient(Rc<Conn>);
 
 /// The socket's handlers, dropped with it.
 struct Handlers {
@@ -59,7 +55,6 @@ impl Drop for WsClient {
             ws.set_onclose(None);
             let _ = ws.close_with_code(1000);
         }
-        OPEN.with(|s| s.borrow_mut().take());
         c.report.status(Status::Closed);
     }
 }
@@ -105,7 +100,6 @@ impl Conn {
                 report.opened(again);
                 let note = if again { "reconnected: resume sent" } else { "open: resume sent" };
                 report.log(report.line(LogKind::WsOpen, now_ms(), note).status(101).bytes(resume.len() as u64));
-                OPEN.with(|s| *s.borrow_mut() = Some(ws.clone()));
                 *c.ping.borrow_mut() = Some(Interval::new(PING_MS, move || {
                     let ping = ClientMsg::Ping { nonce: serde_json::json!(now_ms()) };
                     let _ = ws.send_with_str(&serde_json::to_string(&ping).unwrap_or_default());
@@ -116,7 +110,6 @@ impl Conn {
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             let Some(c) = weak.upgrade() else { return };
             c.ping.borrow_mut().take();
-            OPEN.with(|s| s.borrow_mut().take());
             let reason = match e.code() {
                 1001 => "server shutting down",
                 1009 => "message too big",
