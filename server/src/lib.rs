@@ -91,26 +91,28 @@ const FIRST_RENDER_SCAN: usize = 2000;
 
 /// The API under `/api`, `/metrics`, and the dashboard.
 pub fn router(state: AppState) -> Router {
+    use pushlab::paths;
     use transport::{long_poll, poll, sse, ws};
+    // Full paths from the wire crate (one place for them), merged rather than nested.
     let api = Router::new()
-        .route("/poll", get(poll::handle))
-        .route("/long-poll", get(long_poll::handle))
-        .route("/sse", get(sse::handle))
-        .route("/ws", get(ws::handle))
-        .route("/messages", post(messages::post))
-        .route("/time", get(time))
-        .route("/stats", get(server_stats))
-        .route("/control", post(control::handle).get(control::current))
-        .fallback(error::not_found)
+        .route(paths::POLL, get(poll::handle))
+        .route(paths::LONG_POLL, get(long_poll::handle))
+        .route(paths::SSE, get(sse::handle))
+        .route(paths::WS, get(ws::handle))
+        .route(paths::MESSAGES, post(messages::post))
+        .route(paths::TIME, get(time))
+        .route(paths::STATS, get(server_stats))
+        .route(paths::CONTROL, post(control::handle).get(control::current))
+        // Unknown API paths are JSON 404s, not the dashboard's HTML page.
+        .route("/api", any(error::not_found))
+        .route("/api/", any(error::not_found))
+        .route("/api/{*rest}", any(error::not_found))
         .layer(axum::middleware::from_fn(error::json_405));
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();
     Router::new()
-        .nest("/api", api)
-        // Neither is inside the nest: without these, the dashboard's HTML 404 answered.
-        .route("/api", any(error::not_found))
-        .route("/api/", any(error::not_found))
-        .route("/metrics", get(metrics::handle))
+        .merge(api)
+        .route(pushlab::paths::METRICS, get(metrics::handle))
         .leptos_routes_with_context(
             &state,
             routes,
