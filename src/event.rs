@@ -166,30 +166,9 @@ impl JobState {
     }
 }
 
-/// Clients per transport, as counted by the server.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PresenceCounts {
-    pub poll: u32,
-    #[serde(rename = "long-poll")]
-    pub long_poll: u32,
-    pub sse: u32,
-    pub ws: u32,
-}
-
-impl PresenceCounts {
-    pub fn get(&self, t: crate::Transport) -> u32 {
-        match t {
-            crate::Transport::Poll => self.poll,
-            crate::Transport::LongPoll => self.long_poll,
-            crate::Transport::Sse => self.sse,
-            crate::Transport::Ws => self.ws,
-        }
-    }
-
-    pub fn total(&self) -> u32 {
-        self.poll + self.long_poll + self.sse + self.ws
-    }
-}
+/// Clients per transport, as counted by the server: the one per-transport
+/// type, so a new transport is a compile error wherever it is not handled.
+pub type PresenceCounts = crate::stats::PerTransport<u32>;
 
 #[cfg(test)]
 mod tests {

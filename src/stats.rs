@@ -35,6 +35,11 @@ impl<T> PerTransport<T> {
         }
     }
 
+    /// Each transport's value, in the order of [`Transport::ALL`].
+    pub fn iter(&self) -> impl Iterator<Item = (Transport, &T)> {
+        Transport::ALL.into_iter().map(move |t| (t, self.get(t)))
+    }
+
     pub fn from_fn(mut f: impl FnMut(Transport) -> T) -> Self {
         PerTransport {
             poll: f(Transport::Poll),
@@ -42,6 +47,12 @@ impl<T> PerTransport<T> {
             sse: f(Transport::Sse),
             ws: f(Transport::Ws),
         }
+    }
+}
+
+impl PerTransport<u32> {
+    pub fn total(&self) -> u32 {
+        self.iter().map(|(_, n)| n).sum()
     }
 }
 

@@ -54,6 +54,15 @@ impl Transport {
     pub fn is_stream(self) -> bool {
         matches!(self, Transport::Sse | Transport::Ws)
     }
+
+    /// The server holds a connection open for it (a held poll, a stream, a socket):
+    /// what the instructor can drop. Spelled out, so a new transport must answer.
+    pub fn is_held(self) -> bool {
+        match self {
+            Transport::Poll => false,
+            Transport::LongPoll | Transport::Sse | Transport::Ws => true,
+        }
+    }
 }
 
 impl fmt::Display for Transport {

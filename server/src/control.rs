@@ -96,10 +96,12 @@ impl Control {
             ControlAction::Burst { .. } => return Err(ApiError::OutOfRange("n must be 1–10000".into())),
             ControlAction::Pause => s.send_modify(|s| s.paused = true),
             ControlAction::Resume => s.send_modify(|s| s.paused = false),
-            ControlAction::Drop { transport: Transport::Poll } => {
-                return Err(ApiError::OutOfRange(
-                    "transport must be long-poll, sse or ws: short polls hold no connection".into(),
-                ));
+            ControlAction::Drop { transport } if !transport.is_held() => {
+                let held: Vec<_> = Transport::ALL.into_iter().filter(|t| t.is_held()).map(Transport::as_str).collect();
+                return Err(ApiError::OutOfRange(format!(
+                    "transport must be one of {}: {transport} holds no connection",
+                    held.join(", ")
+                )));
             }
             ControlAction::Drop { transport } => {
                 self.inner.drops.get(transport).send_modify(|g| *g += 1);

@@ -158,7 +158,8 @@ impl Stats {
     /// A page that opened a stream or socket (or polls on `except`) no longer polls on the others.
     pub fn left(&self, client: &str, except: Option<Transport>) {
         let mut seen = self.inner.seen.lock().unwrap_or_else(|e| e.into_inner());
-        for t in [Transport::Poll, Transport::LongPoll].into_iter().filter(|t| Some(*t) != except) {
+        // Pollers are known by their ids; streams and sockets by their connections.
+        for t in Transport::ALL.into_iter().filter(|t| !t.is_stream() && Some(*t) != except) {
             seen.remove(&(t, client.into()));
         }
     }

@@ -68,7 +68,7 @@ pub fn InstructorPanel() -> impl IntoView {
                             {move || if paused() { "Resume the stream" } else { "Pause the stream" }}
                         </button>
                         <span class="drop-label">"Drop every:"</span>
-                        {[Transport::LongPoll, Transport::Sse, Transport::Ws].into_iter().map(|t| view! {
+                        {Transport::ALL.into_iter().filter(|t| t.is_held()).map(|t| view! {
                             <button type="button" class="ghost" data-testid=format!("drop-{}", t.as_str())
                                 on:click=move |_| send(Some(ControlAction::Drop { transport: t }))>{t.as_str()}</button>
                         }).collect_view()}

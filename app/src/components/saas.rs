@@ -86,8 +86,8 @@ pub fn Presence() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let count = move |t: Transport| {
         move || {
-            let pushed = lab.saas.with(|s| s.presence.map(|p| p.get(t)));
-            let polled = lab.server.with(|s| s.as_ref().map(|s| s.presence.get(t)));
+            let pushed = lab.saas.with(|s| s.presence.map(|p| *p.get(t)));
+            let polled = lab.server.with(|s| s.as_ref().map(|s| *s.presence.get(t)));
             pushed.or(polled).map_or("—".into(), |n| n.to_string())
         }
     };

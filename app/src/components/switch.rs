@@ -17,7 +17,7 @@ pub fn TransportSwitch() -> impl IntoView {
         };
         ev.prevent_default();
         let i = lab.active.get_untracked().index() as isize;
-        let next = Transport::ALL[(i + step).rem_euclid(4) as usize];
+        let next = Transport::ALL[(i + step).rem_euclid(Transport::ALL.len() as isize) as usize];
         lab.active.set(next);
         #[cfg(feature = "hydrate")]
         {
