@@ -23,7 +23,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::stream;
 use pushlab::{CursorError, ResetNotice, ServerMsg, Transport};
 use serde::Deserialize;
@@ -78,7 +78,7 @@ pub async fn handle(
     let (tx, rx) = mpsc::channel(1);
     let _ = tx.try_send(Chunk::Bytes(Bytes::from(first)));
     let body_gone = CancellationToken::new();
-    let body = Reader { rx, batch: Vec::new().into_iter(), _gone: body_gone.clone().drop_guard() };
+    let body = Reader { rx, _gone: body_gone.clone().drop_guard() };
     let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
     let start = Start { after: Some(start.after), peer: peer.ip(), keep_alive: app.config.keepalive(), open };
     app.tasks.spawn(run(Ctx::of(&app), out, start));
@@ -96,10 +96,11 @@ enum Chunk {
     Bytes(Bytes),
 }
 
-/// The body's side: yields each event's shared frame, one at a time.
+/// The body's side: one chunk per batch. A lone event is its shared frame
+/// as is; a batch is its frames joined — hyper would copy them into its write
+/// buffer anyway, and one chunk is one poll and one write, not one per event.
 struct Reader {
     rx: mpsc::Receiver<Chunk>,
-    batch: std::vec::IntoIter<Arc<Published>>,
     /// Fires when hyper drops the body: the response is over, or the socket closed.
     _gone: DropGuard,
 }
@@ -107,15 +108,18 @@ struct Reader {
 impl Reader {
     fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + Send {
         stream::unfold(self, |mut r| async move {
-            loop {
-                if let Some(e) = r.batch.next() {
-                    return Some((Ok(e.frames.sse.clone()), r));
+            let bytes = match r.rx.recv().await? {
+                Chunk::Events(events) if events.len() == 1 => events[0].frames.sse.clone(),
+                Chunk::Events(events) => {
+                    let mut joined = BytesMut::with_capacity(events.iter().map(|e| e.frames.sse.len()).sum());
+                    for e in &events {
+                        joined.extend_from_slice(&e.frames.sse);
+                    }
+                    joined.freeze()
                 }
-                match r.rx.recv().await? {
-                    Chunk::Events(events) => r.batch = events.into_iter(),
-                    Chunk::Bytes(b) => return Some((Ok(b), r)),
-                }
-            }
+                Chunk::Bytes(b) => b,
+            };
+            Some((Ok(bytes), r))
         })
     }
 }

@@ -94,6 +94,9 @@ pub struct Start {
     pub open: ConnGuard,
 }
 
+/// After a resume that replays more than a batch, no other for this long.
+const RESUME_EVERY: Duration = Duration::from_secs(1);
+
 /// What woke the loop when it was not writing.
 enum Woke {
     Said(Said),
@@ -140,6 +143,10 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     // A resume is refused until the socket has caught up to the head it was made at:
     // 200 resumes on one socket once made the server write 175 MB in 6 s.
     let mut catch_up_to = 0u64;
+    // And after a resume that replays more than a batch, none for a second: a
+    // socket whose messages are read only once its catch-up is over would
+    // otherwise replay the history once per resume.
+    let mut last_resume: Option<Instant> = None;
     let end = 'stream: loop {
         // Set when a batch went out: what the client said meanwhile, and a ping
         // that is due, are taken without waiting, so a catch-up or a busy stream
@@ -178,6 +185,9 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
             }
         }
         let woke = if wrote {
+            // A catch-up whose writes never block never yields, and the reactor would
+            // not see the client's messages arrive until it ended: yield now and then.
+            tokio::task::consume_budget().await;
             match (ch.said().now_or_never(), tick.tick().now_or_never()) {
                 (Some(said), _) => Woke::Said(said),
                 (None, Some(_)) => Woke::Tick,
@@ -230,10 +240,16 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
             Said::Resume(_) if after.is_some_and(|a| a < catch_up_to) => ServerMsg::Error {
                 message: "a catch-up is still running on this socket: resume once it is done".into(),
             },
+            Said::Resume(_) if last_resume.is_some_and(|at| at.elapsed() < RESUME_EVERY) => {
+                ServerMsg::Error { message: "one resume a second on a socket: this one is ignored".into() }
+            }
             Said::Resume(cursor) => match app.hub.resume(cursor.as_deref()) {
                 Ok(start) => {
                     after = Some(start.after);
                     catch_up_to = app.hub.head();
+                    if app.hub.head().saturating_sub(start.after) > BATCH as u64 {
+                        last_resume = Some(Instant::now());
+                    }
                     due_at = None;
                     match start.reset {
                         Some(notice) => ServerMsg::Reset(notice),
