@@ -125,7 +125,7 @@ fn row(label: impl Into<String>, report: Report, extra: &[(&str, String)]) -> Ro
 async fn idle(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 0.1 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
+    for t in held().filter(|t| s.offers(t)) {
         let n = s.n(20, 2000);
         let opts = s.options(t, n, s.secs(3.0, 15.0));
         let ctx = Arc::new(context(&opts).await?);
@@ -150,7 +150,7 @@ async fn capacity(s: &Setup) -> Result<Vec<Row>, LoadError> {
     let duration = s.secs(4.0, 45.0);
     let before = s.server_pid.and_then(procfs::sample);
     let mut runs = Vec::new();
-    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
+    for t in held().filter(|t| s.offers(t)) {
         let opts = Options { server_pid: None, ..s.options(t, n, duration) };
         let ctx = Arc::new(context(&opts).await?);
         runs.push((t, tokio::spawn(run_with(opts, ctx))));
@@ -178,7 +178,7 @@ async fn capacity(s: &Setup) -> Result<Vec<Row>, LoadError> {
 async fn fan_out(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 1000.0 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse].into_iter().filter(|t| s.offers(t)) {
+    for t in streams().filter(|t| s.offers(t)) {
         let report = run(s.options(t, s.n(5, 200), s.secs(2.0, 10.0))).await?;
         let cpu = report.server.and_then(|c| c.cpu_s_per_million).map_or("n/a".into(), |v| format!("{v:.2} s"));
         rows.push(row(t.as_str(), report, &[("CPU per million deliveries", cpu)]));
@@ -278,7 +278,7 @@ async fn slow_consumer(s: &Setup) -> Result<Vec<Row>, LoadError> {
 async fn reconnect_storm(s: &Setup) -> Result<Vec<Row>, LoadError> {
     s.control(ControlAction::SetRate { per_s: 50.0 }).await?;
     let mut rows = Vec::new();
-    for t in [Transport::Ws, Transport::Sse, Transport::LongPoll].into_iter().filter(|t| s.offers(t)) {
+    for t in held().filter(|t| s.offers(t)) {
         let n = s.n(10, 1000);
         let opts = s.options(t, n, s.secs(4.0, 15.0));
         let ctx = Arc::new(context(&opts).await?);
@@ -362,4 +362,15 @@ pub fn table(o: &Outcome) -> String {
         let _ = writeln!(out, "  {}", cells.join("  "));
     }
     out
+}
+
+/// The transports that hold a connection (WebSocket first), from the wire crate:
+/// a new transport joins the scenarios without a list to update here.
+fn held() -> impl Iterator<Item = Transport> {
+    Transport::ALL.into_iter().rev().filter(|t| t.is_held())
+}
+
+/// The streaming transports, WebSocket first.
+fn streams() -> impl Iterator<Item = Transport> {
+    Transport::ALL.into_iter().rev().filter(|t| t.is_stream())
 }
