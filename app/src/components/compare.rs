@@ -23,9 +23,17 @@ fn data_url(mime: &str, body: &str) -> String {
 #[component]
 pub fn Comparison() -> impl IntoView {
     let lab = expect_context::<Lab>();
+    // The table and the projection change once a second, not at every 100 ms
+    // flush: rebuilt and re-rendered ten times a second at 1000 events/s, they
+    // held the main thread long enough to delay the socket's message events.
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    gloo_timers::callback::Interval::new(1000, move || tick.update(|n| *n = n.wrapping_add(1))).forget();
     let rows = Memo::new(move |_| {
-        lab.session.with(|s| {
-            lab.metrics.with(|m| s.rows.iter().map(|seg| seg.row(m.get(seg.transport).counts())).collect::<Vec<_>>())
+        tick.track();
+        lab.session.with_untracked(|s| {
+            lab.metrics
+                .with_untracked(|m| s.rows.iter().map(|seg| seg.row(m.get(seg.transport).counts())).collect::<Vec<_>>())
         })
     });
     // Built when clicked: the browser reads href after the click handlers ran.

@@ -148,9 +148,9 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     // otherwise replay the history once per resume.
     let mut last_resume: Option<Instant> = None;
     let end = 'stream: loop {
-        // Set when a batch went out: what the client said meanwhile, and a ping
-        // that is due, are taken without waiting, so a catch-up or a busy stream
-        // neither hides the client's messages nor starves the dead-peer check.
+        // Set when a full batch went out (a catch-up): what the client said
+        // meanwhile, and a ping that is due, are taken without waiting, so a
+        // catch-up neither hides the client's messages nor starves the dead-peer check.
         let mut wrote = false;
         if let (None, Some(cursor)) = (due_at, after) {
             head.borrow_and_update();
@@ -178,7 +178,10 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
                         if !C::HEARS {
                             tick.reset();
                         }
-                        wrote = true;
+                        // A full batch: behind, catching up. An up-to-date stream goes to
+                        // the select below, which hears the client and the timer anyway
+                        // (probing after every write cost the page's WebSocket latency).
+                        wrote = n == BATCH as u64;
                     }
                 }
                 Read::Events(_) => {}
