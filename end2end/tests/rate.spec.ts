@@ -63,6 +63,14 @@ async function bareClient(page: Page, transport: string, seconds: number): Promi
   );
 }
 
+/** A click at the element's spot, without Playwright's actionability checks: those
+ * run scripts in the page for tens of milliseconds, which a user's click does not. */
+async function clickAt(page: Page, selector: string) {
+  await page.locator(selector).scrollIntoViewIfNeeded();
+  const box = (await page.locator(selector).boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
 /** From a real click's input time stamp to the next frame after its handlers ran (ms). */
 async function clickResponse(page: Page): Promise<number> {
   const answered = page.evaluate(
@@ -75,7 +83,7 @@ async function clickResponse(page: Page): Promise<number> {
         );
       }),
   );
-  await page.locator(".rules summary").click();
+  await clickAt(page, ".rules summary");
   return answered;
 }
 
@@ -91,9 +99,12 @@ for (const transport of ["sse", "ws", "long-poll"]) {
     await control(request, { action: "set_rate", per_s: 1000 });
     // Reset once the new rate flows, so the figures cover 1000/s only.
     await expect.poll(() => number(page, "fig-events")).toBeGreaterThan(2000);
-    await page.getByTestId("reset-counters").click();
+    // The bare client's page is started first: starting a renderer takes the
+    // 2 cores for a moment, and would count against the dashboard alone.
     const other = await browser.newPage();
     await other.goto("/api/time");
+    await clickAt(page, "[data-testid=reset-counters]");
+    await expect.poll(() => number(page, "fig-events")).toBeLessThan(2000);
     const bare = bareClient(other, transport, SECONDS);
     const clicks: number[] = [];
     for (let i = 0; i < 3; i++) clicks.push(await clickResponse(page));

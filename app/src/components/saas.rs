@@ -35,7 +35,7 @@ pub fn Jobs() -> impl IntoView {
                             <span class="job-state">{format!("{} · {}%", state_name(j.state), j.progress)}</span>
                         </div>
                         <div class="bar" role="progressbar" aria-label=j.name.clone() aria-valuemin="0" aria-valuemax="100" aria-valuenow=j.progress.to_string()>
-                            <div class="bar-fill" style=format!("width: {}%", j.progress)></div>
+                            <div class="bar-fill" style=format!("transform: scaleX({})", f64::from(j.progress) / 100.0)></div>
                         </div>
                     </li>
                 </For>
