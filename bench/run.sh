@@ -3,7 +3,7 @@
 # node:http, nginx + nchan) through the same scenarios, one server at a time,
 # on loopback. Installs what is missing, starts each server, stops everything
 # it started, and writes bench/results/<date>.json, docs/PERFORMANCE.md and
-# docs/perf-fanout.svg. About 25 minutes on 2 cores.
+# docs/perf-fanout.svg and docs/perf-scale.svg. About 40 minutes on 2 cores.
 #
 #   bench/run.sh            the full run
 #   bench/run.sh --quick    a few clients for a few seconds per scenario, into
@@ -71,7 +71,7 @@ stop_last() {
   sleep 1
 }
 
-peer_scenarios=(idle capacity fan-out latency wire-cost)
+peer_scenarios=(idle capacity fan-out scale latency wire-cost)
 
 say "pushlab (release)"
 LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD target/release/pushlab --addr 127.0.0.1:3100 --token "$token" \
@@ -79,7 +79,7 @@ LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD target/release/pushlab --addr 127.0
 pids+=($!)
 wait_for http://127.0.0.1:3100/api/time
 run_scenarios pushlab http://127.0.0.1:3100 "${pids[-1]}" pushlab poll,long-poll,sse,ws \
-  idle capacity fan-out latency wire-cost slow-consumer reconnect-storm
+  idle capacity fan-out scale latency wire-cost slow-consumer reconnect-storm
 stop_last
 
 # node_peer NAME SCRIPT PORT TRANSPORT: a Node peer, through the peers' scenarios.

@@ -23,7 +23,7 @@ struct Cli {
 enum Cmd {
     /// Drive N clients of one transport and print what it cost.
     Run(RunArgs),
-    /// A named scenario (idle, capacity, fan-out, latency, wire-cost, slow-consumer, reconnect-storm).
+    /// A named scenario (idle, capacity, fan-out, scale, latency, wire-cost, slow-consumer, reconnect-storm).
     Scenario(ScenarioArgs),
     /// Gather a bench/run.sh folder into the results JSON, docs/PERFORMANCE.md and its chart.
     Report(ReportArgs),
@@ -178,7 +178,9 @@ fn report_cmd(a: &ReportArgs) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&a.markdown, markdown::document(&results))?;
     let svg = a.markdown.with_file_name(markdown::fan_out_svg_name());
     std::fs::write(&svg, chart::fan_out(&results))?;
-    println!("wrote {}, {} and {}", a.json.display(), a.markdown.display(), svg.display());
+    let scale = a.markdown.with_file_name(markdown::SCALE_SVG);
+    std::fs::write(&scale, chart::scale(&results))?;
+    println!("wrote {}, {}, {} and {}", a.json.display(), a.markdown.display(), svg.display(), scale.display());
     if a.check {
         let problems = results.problems();
         if !problems.is_empty() {

@@ -56,6 +56,28 @@ pub struct ServerCost {
     pub cpu_s: f64,
     /// Server CPU seconds per million deliveries.
     pub cpu_s_per_million: Option<f64>,
+    /// Server write system calls per delivery (below 1: batches share a write).
+    #[serde(default)]
+    pub writes_per_delivery: Option<f64>,
+    /// Server thread wake-ups per delivery.
+    #[serde(default)]
+    pub wakeups_per_delivery: Option<f64>,
+}
+
+impl ServerCost {
+    /// What the server spent between two samples on `deliveries` events.
+    pub fn between(a: Sample, b: Sample, deliveries: u64) -> ServerCost {
+        let cpu_s = b.cpu_s - a.cpu_s;
+        let per = |v: f64| (deliveries > 0).then(|| v / deliveries as f64);
+        ServerCost {
+            rss_start_kib: a.rss_kib,
+            rss_end_kib: b.rss_kib,
+            cpu_s,
+            cpu_s_per_million: per(cpu_s * 1e6),
+            writes_per_delivery: per(b.writes.saturating_sub(a.writes) as f64).filter(|_| b.writes > 0),
+            wakeups_per_delivery: per(b.wakeups.saturating_sub(a.wakeups) as f64),
+        }
+    }
 }
 
 impl Report {
@@ -104,15 +126,7 @@ impl Report {
             gaps: sum.gaps,
             duplicates: sum.duplicates,
             resets: sum.resets,
-            server: server.map(|(a, b)| {
-                let cpu_s = b.cpu_s - a.cpu_s;
-                ServerCost {
-                    rss_start_kib: a.rss_kib,
-                    rss_end_kib: b.rss_kib,
-                    cpu_s,
-                    cpu_s_per_million: (sum.events > 0).then(|| cpu_s * 1e6 / sum.events as f64),
-                }
-            }),
+            server: server.map(|(a, b)| ServerCost::between(a, b, sum.events)),
         }
     }
 

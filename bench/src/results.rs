@@ -13,7 +13,7 @@ use crate::scenario::Outcome;
 pub const SERVERS: [&str; 4] = ["pushlab", "node-ws", "node-sse", "nchan"];
 
 /// What bench/run.sh runs against the peers (the others need pushlab's drop and stats).
-pub const PEER_SCENARIOS: [&str; 5] = ["idle", "capacity", "fan-out", "latency", "wire-cost"];
+pub const PEER_SCENARIOS: [&str; 6] = ["idle", "capacity", "fan-out", "scale", "latency", "wire-cost"];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Results {

@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Protocol;
 use crate::feeder::Feeder;
-use crate::report::Report;
+use crate::report::{Report, ServerCost};
 use crate::run::{Options, context, host_of, run, run_with};
 use crate::{LoadError, http, procfs};
 
-pub const NAMES: [&str; 7] =
-    ["idle", "capacity", "fan-out", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
+pub const NAMES: [&str; 8] =
+    ["idle", "capacity", "fan-out", "scale", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
 
 #[derive(Clone, Debug)]
 pub struct Setup {
@@ -107,6 +107,7 @@ pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {
         "idle" => idle(s).await?,
         "capacity" => capacity(s).await?,
         "fan-out" => fan_out(s).await?,
+        "scale" => scale(s).await?,
         "latency" => latency(s).await?,
         "wire-cost" => wire_cost(s).await?,
         "slow-consumer" => slow_consumer(s).await?,
@@ -129,11 +130,20 @@ async fn idle(s: &Setup) -> Result<Vec<Row>, LoadError> {
         let n = s.n(20, 2000);
         let opts = s.options(t, n, s.secs(3.0, 15.0));
         let ctx = Arc::new(context(&opts).await?);
+        let before = s.server_pid.and_then(procfs::sample);
         let run = tokio::spawn(run_with(opts.clone(), ctx));
         // Once everyone is connected, a few live events that every client must receive.
         tokio::time::sleep(opts.duration.mul_f64(0.6)).await;
+        // Memory is sampled before them, while every client still holds its first
+        // request, as any client's is: once answered, a long poll's next request
+        // reuses buffers the first one had to allocate, and reads cheaper than a
+        // new client does (8.5 against 17 KB here).
+        let held = s.server_pid.and_then(procfs::sample);
         s.control(ControlAction::Burst { n: 3 }).await?;
-        let report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+        let mut report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+        if let (Some(a), Some(b)) = (before, held) {
+            report.server = Some(ServerCost::between(a, b, 0));
+        }
         let per_conn =
             report.server.map(|c| (c.rss_end_kib as f64 - c.rss_start_kib as f64) * 1024.0 / f64::from(n.max(1)));
         let live = format!("{} / {}", report.clients_live, n);
@@ -182,6 +192,69 @@ async fn fan_out(s: &Setup) -> Result<Vec<Row>, LoadError> {
         let report = run(s.options(t, s.n(5, 200), s.secs(2.0, 10.0))).await?;
         let cpu = report.server.and_then(|c| c.cpu_s_per_million).map_or("n/a".into(), |v| format!("{v:.2} s"));
         rows.push(row(t.as_str(), report, &[("CPU per million deliveries", cpu)]));
+    }
+    Ok(rows)
+}
+
+/// Deliveries per second at a fixed total, and events per second each at an
+/// equal per-connection rate, for the `scale` scenario.
+pub const SCALE_TOTAL: f64 = 100_000.0;
+pub const SCALE_EACH: f64 = 10.0;
+
+/// Cost growth: WebSocket and SSE subscribers at 100 to 15,000, at a fixed
+/// total of deliveries per second (a connection at 100 takes several events
+/// per wake-up, one at 15,000 does not) and at an equal rate per connection.
+/// Server CPU, writes and wake-ups are taken over a window once every client
+/// receives, not over the connecting.
+async fn scale(s: &Setup) -> Result<Vec<Row>, LoadError> {
+    let sizes: &[u32] = if s.quick { &[5, 20] } else { &[100, 1000, 5000, 15_000] };
+    let window = s.secs(2.0, 8.0);
+    let mut rows = Vec::new();
+    for t in streams().filter(|t| s.offers(t)) {
+        for &n in sizes {
+            let total = if s.quick { 200.0 } else { SCALE_TOTAL };
+            for (mode, rate) in [("fixed total", total / f64::from(n)), ("equal rate", SCALE_EACH)] {
+                let rate = rate.clamp(*pushlab::control::RATE_RANGE.start(), *pushlab::control::RATE_RANGE.end());
+                s.control(ControlAction::SetRate { per_s: rate }).await?;
+                let opts = Options { server_pid: None, ..s.options(t, n, Duration::from_secs(120)) };
+                let ctx = Arc::new(context(&opts).await?);
+                let before = s.server_pid.and_then(procfs::sample);
+                let run = tokio::spawn(run_with(opts, ctx.clone()));
+                // Receiving: a second with at least 90 % of the deliveries every client's share makes.
+                let want = (0.9 * rate * f64::from(n)) as u64;
+                let settle = Instant::now();
+                let mut last = ctx.progress.load(Relaxed);
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let now = ctx.progress.load(Relaxed);
+                    if now - last >= want || settle.elapsed() > Duration::from_secs(45) || run.is_finished() {
+                        break;
+                    }
+                    last = now;
+                }
+                let (a, p1) = (s.server_pid.and_then(procfs::sample), ctx.progress.load(Relaxed));
+                tokio::time::sleep(window).await;
+                let (b, p2) = (s.server_pid.and_then(procfs::sample), ctx.progress.load(Relaxed));
+                ctx.stop.cancel();
+                let mut report = run.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
+                let deliveries = p2 - p1;
+                let cost = a.zip(b).map(|(a, b)| ServerCost::between(a, b, deliveries));
+                let rss = before.zip(a).map(|(x, y)| (y.rss_kib as f64 - x.rss_kib as f64) * 1024.0 / f64::from(n));
+                report.server = cost.map(|c| ServerCost { rss_start_kib: before.map_or(0, |x| x.rss_kib), ..c });
+                let f = |v: Option<f64>, d: usize| v.map_or("n/a".into(), |v| format!("{v:.d$}"));
+                let extra = [
+                    ("subscribers", n.to_string()),
+                    ("events/s each", format!("{rate:.1}")),
+                    ("deliveries/s", format!("{:.0}", deliveries as f64 / window.as_secs_f64())),
+                    ("CPU s per million", f(cost.and_then(|c| c.cpu_s_per_million), 2)),
+                    ("writes per delivery", f(cost.and_then(|c| c.writes_per_delivery), 3)),
+                    ("wake-ups per delivery", f(cost.and_then(|c| c.wakeups_per_delivery), 3)),
+                    ("RSS per connection", fmt_bytes(rss)),
+                    ("clients receiving", format!("{} / {n}", report.clients_live)),
+                ];
+                rows.push(row(format!("{} · {n} · {mode}", t.as_str()), report, &extra));
+            }
+        }
     }
     Ok(rows)
 }
