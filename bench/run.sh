@@ -74,8 +74,9 @@ stop_last() {
 peer_scenarios=(idle capacity fan-out scale latency wire-cost)
 
 say "pushlab (release)"
+# --max-connections: the scale scenario holds 15,000 of one transport (the default caps each at 10,000).
 LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD target/release/pushlab --addr 127.0.0.1:3100 --token "$token" \
-  --no-presence >"$work/pushlab-server.log" 2>&1 &
+  --no-presence --max-connections 16000 >"$work/pushlab-server.log" 2>&1 &
 pids+=($!)
 wait_for http://127.0.0.1:3100/api/time
 run_scenarios pushlab http://127.0.0.1:3100 "${pids[-1]}" pushlab poll,long-poll,sse,ws \

@@ -101,7 +101,7 @@ pub fn scale(r: &Results) -> String {
     let _ = writeln!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
     let _ = writeln!(
         svg,
-        r##"<text x="12" y="24" font-size="15" font-weight="600" fill="#1d2330">Server CPU s per million deliveries as subscribers grow (lower is better) · {}</text>"##,
+        r##"<text x="12" y="24" font-size="15" font-weight="600" fill="#1d2330">CPU s per million deliveries by subscribers (lower is better) · {}</text>"##,
         r.date
     );
     for k in 0..=4 {
@@ -132,13 +132,13 @@ pub fn scale(r: &Results) -> String {
         x = (left + w - right) / 2.0,
         y = h - 6.0
     );
-    let greys = ["#9aa4b5", "#b8860b", "#7a8a5a", "#a0522d"];
+    let others = ["#9aa4b5", "#b8860b", "#7a8a5a", "#a0522d", "#8e6fb5", "#c06080", "#5a8a8a", "#6b6b6b"];
     for (i, (name, pts)) in series.iter().enumerate() {
         let ours = name.starts_with("pushlab");
         let colour = match (ours, name.contains(" · ws ")) {
             (true, true) => "#2f6fde",
             (true, false) => "#18a05a",
-            (false, _) => greys[i % greys.len()],
+            (false, _) => others[i % others.len()],
         };
         let dash = if name.ends_with("fixed total") { r#" stroke-dasharray="6 4""# } else { "" };
         let path: Vec<String> = pts.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
