@@ -128,9 +128,7 @@ pub async fn serve(
         };
         tune(&tcp);
         let conn = ConnHandle { cut: CancellationToken::new(), _socket: Arc::new((permit, stats.socket())) };
-        let served =
-            connection(builder.clone(), limits.header_timeout, tcp, peer, router.clone(), conn, shutdown.clone());
-        conns.spawn(served);
+        conns.spawn(connection(builder.clone(), tcp, peer, router.clone(), conn, shutdown.clone()));
     }
     drop(listener);
     conns.close();
@@ -140,7 +138,6 @@ pub async fn serve(
 
 async fn connection(
     builder: Builder,
-    header_timeout: Duration,
     tcp: TcpStream,
     peer: SocketAddr,
     router: Router,
@@ -148,15 +145,6 @@ async fn connection(
     shutdown: CancellationToken,
 ) {
     let cut = conn.cut.clone();
-    // hyper makes 16 KiB of buffers for a connection as soon as it has one; a
-    // socket that has sent nothing yet (a browser's spare, or a slowloris) gets
-    // none until it does, and is closed if it sends nothing within the limit.
-    tokio::select! {
-        ready = tcp.readable() => if ready.is_err() { return },
-        _ = tokio::time::sleep(header_timeout) => return,
-        _ = cut.cancelled() => return,
-        _ = shutdown.cancelled() => return,
-    }
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(conn.clone());
