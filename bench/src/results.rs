@@ -86,7 +86,10 @@ impl Results {
             for o in &s.outcomes {
                 for row in &o.rows {
                     let r = &row.report;
-                    if r.failed > 0 || r.gaps > 0 || r.duplicates > 0 {
+                    // A peer that cannot hold 15,000 (Node's accept backlog resets some) is a
+                    // finding the scale table shows, not a broken run; a gap is always one.
+                    let failed_counts = !(o.scenario == "scale" && s.server != "pushlab");
+                    if (failed_counts && r.failed > 0) || r.gaps > 0 || r.duplicates > 0 {
                         out.push(format!(
                             "{} {} {}: {} failed, {} gaps, {} duplicates ({})",
                             s.server,
