@@ -27,22 +27,25 @@ pub fn bars(r: &Results) -> Vec<(String, f64)> {
     out
 }
 
+/// A chart's opening: the SVG element, a white ground and its title.
+fn open(w: f64, h: f64, font_size: u32, title: &str) -> String {
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="system-ui, sans-serif" font-size="{font_size}">"##
+    );
+    let _ = writeln!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    let _ = writeln!(svg, r##"<text x="12" y="24" font-size="15" font-weight="600" fill="#1d2330">{title}</text>"##);
+    svg
+}
+
 pub fn fan_out(r: &Results) -> String {
     let bars = bars(r);
     let max = bars.iter().map(|(_, v)| *v).fold(1.0, f64::max);
     let height = TOP + bars.len() as f64 * (BAR_H + GAP) + 20.0;
     let scale = (WIDTH - LABEL_W - 90.0) / max;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" font-family="system-ui, sans-serif" font-size="13">"##
-    );
-    let _ = writeln!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        svg,
-        r##"<text x="12" y="24" font-size="15" font-weight="600" fill="#1d2330">Fan-out: deliveries per server CPU-second (higher is better) · {}</text>"##,
-        r.date
-    );
+    let title = format!("Fan-out: deliveries per server CPU-second (higher is better) · {}", r.date);
+    let mut svg = open(WIDTH, height, 13, &title);
     for (i, (label, value)) in bars.iter().enumerate() {
         let y = TOP + i as f64 * (BAR_H + GAP);
         let w = (value * scale).max(1.0);
@@ -93,17 +96,8 @@ pub fn scale(r: &Results) -> String {
     let xmin = xmin.min(xmax / 10.0);
     let px = |x: f64| left + (x.ln() - xmin.ln()) / (xmax.ln() - xmin.ln()).max(1e-9) * (w - left - right);
     let py = |y: f64| top + (1.0 - y / ymax) * (h - top - bottom);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="system-ui, sans-serif" font-size="12">"##
-    );
-    let _ = writeln!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        svg,
-        r##"<text x="12" y="24" font-size="15" font-weight="600" fill="#1d2330">CPU s per million deliveries by subscribers (lower is better) · {}</text>"##,
-        r.date
-    );
+    let title = format!("CPU s per million deliveries by subscribers (lower is better) · {}", r.date);
+    let mut svg = open(w, h, 12, &title);
     for k in 0..=4 {
         let y = ymax * f64::from(k) / 4.0;
         let _ = writeln!(
