@@ -46,11 +46,19 @@ if [[ "$(wasm-opt --version 2>/dev/null)" != *"version ${BINARYEN_VERSION%%.*}"*
   npm install --prefix "$TOOLS" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
 fi
 
+# Debian's packages: Redis and nginx for many instances (the cluster tests,
+# scripts/cluster.sh), Chromium for the browser tests. One apt-get for all.
+packages=()
+command -v redis-server >/dev/null || packages+=(redis-server)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx-light)
+if $with_browser && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium); fi
+if ((${#packages[@]})); then
+  say "installing Debian's ${packages[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${packages[@]}" >/dev/null
+fi
+
 if $with_browser; then
-  if [[ ! -x /usr/bin/chromium ]]; then
-    say "installing Debian's chromium"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
   if [[ ! -x end2end/node_modules/.bin/playwright ]]; then
     say "installing the Playwright test runner (end2end/)"
     (cd end2end && npm ci --no-audit --no-fund >/dev/null)

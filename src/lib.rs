@@ -5,6 +5,7 @@
 //! # Layout
 //!
 //! - [`event`]: the envelope and the typed SaaS events it carries.
+//! - [`cluster`]: the instance, its broker and its cluster, as `/api/stats` shows them.
 //! - [`cursor`]: the opaque event id (`<epoch>-<seq>`) every transport resumes from.
 //! - [`api`]: HTTP bodies — poll responses, resets, chat posts, time, errors.
 //! - [`ws`]: the WebSocket client → server and server → client frames.
@@ -14,6 +15,7 @@
 //! - [`paths`]: the endpoints' paths.
 
 pub mod api;
+pub mod cluster;
 pub mod control;
 pub mod cursor;
 pub mod event;
@@ -24,6 +26,7 @@ pub mod transport;
 pub mod ws;
 
 pub use api::{ErrorBody, PollResponse, PostMessage, PostMessageAccepted, ResetNotice, ResetReason, TimeResponse};
+pub use cluster::{BrokerState, Hello, InstanceInfo};
 pub use control::{ControlAction, Settings};
 pub use cursor::{Cursor, CursorError};
 pub use event::{Envelope, Event, JobState, NotificationKind, PresenceCounts};

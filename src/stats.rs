@@ -1,5 +1,6 @@
 //! `GET /api/stats`: the server's view of itself.
 
+use crate::cluster::{BrokerState, InstanceInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::control::Settings;
@@ -94,6 +95,17 @@ pub struct ServerStats {
     /// The instructor's last announcement, for pages and tools that join later.
     #[serde(default)]
     pub announcement: Option<Announced>,
+    /// The instance that answered (its `X-Pushlab-Instance`).
+    #[serde(default)]
+    pub instance: String,
+    /// The simulator's lease holder; `None` while nobody holds it.
+    #[serde(default)]
+    pub leader: Option<String>,
+    #[serde(default)]
+    pub broker: BrokerState,
+    /// Every live instance, from heartbeats (this one alone without a broker).
+    #[serde(default)]
+    pub instances: Vec<InstanceInfo>,
 }
 
 /// An announcement as published: what it said, and when (Unix microseconds).

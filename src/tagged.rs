@@ -188,9 +188,15 @@ mod tests {
     #[test]
     fn a_repeated_tag_counts_once_the_first_one() {
         let first = r#"{"type":"pong","nonce":1,"message":"m","type":"error"}"#;
-        assert_eq!(serde_json::from_str::<ServerMsg>(first).unwrap(), ServerMsg::Pong { nonce: json!(1) });
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(first).unwrap(),
+            ServerMsg::Pong { nonce: json!(1), instance: None, protocol: None }
+        );
         let later = r#"{"nonce":1,"type":"pong","message":"m","type":"error"}"#;
-        assert_eq!(serde_json::from_str::<ServerMsg>(later).unwrap(), ServerMsg::Pong { nonce: json!(1) });
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(later).unwrap(),
+            ServerMsg::Pong { nonce: json!(1), instance: None, protocol: None }
+        );
     }
 
     #[test]

@@ -33,8 +33,13 @@ pub enum ServerMsg {
     /// The envelope's fields, flattened beside `type`.
     Event(Envelope),
     Reset(ResetNotice),
+    /// Also names the instance that answered, since a page cannot read a socket's headers.
     Pong {
         nonce: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instance: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protocol: Option<u32>,
     },
     Error {
         message: String,
@@ -53,6 +58,10 @@ impl Tagged for ServerMsg {
         #[derive(Deserialize)]
         struct Pong {
             nonce: Value,
+            #[serde(default)]
+            instance: Option<String>,
+            #[serde(default)]
+            protocol: Option<u32>,
         }
         #[derive(Deserialize)]
         struct ErrorMsg {
@@ -61,7 +70,10 @@ impl Tagged for ServerMsg {
         Ok(match tag {
             "event" => ServerMsg::Event(Envelope::deserialize(rest)?),
             "reset" => ServerMsg::Reset(ResetNotice::deserialize(rest)?),
-            "pong" => ServerMsg::Pong { nonce: Pong::deserialize(rest)?.nonce },
+            "pong" => {
+                let Pong { nonce, instance, protocol } = Pong::deserialize(rest)?;
+                ServerMsg::Pong { nonce, instance, protocol }
+            }
             "error" => ServerMsg::Error { message: ErrorMsg::deserialize(rest)?.message },
             _ => {
                 serde::de::IgnoredAny::deserialize(rest)?;
@@ -137,7 +149,14 @@ mod tests {
                     cursor: "k3f9q2-14400".into(),
                 }),
             ),
-            (json!({"type": "pong", "nonce": "t-991"}), ServerMsg::Pong { nonce: json!("t-991") }),
+            (
+                json!({"type": "pong", "nonce": "t-991"}),
+                ServerMsg::Pong { nonce: json!("t-991"), instance: None, protocol: None },
+            ),
+            (
+                json!({"type": "pong", "nonce": 7, "instance": "k3f9", "protocol": 1}),
+                ServerMsg::Pong { nonce: json!(7), instance: Some("k3f9".into()), protocol: Some(1) },
+            ),
             (
                 json!({"type": "error", "message": "expected a JSON message tagged by type"}),
                 ServerMsg::Error { message: "expected a JSON message tagged by type".into() },

@@ -16,7 +16,7 @@ async fn server(rate: &str) -> pushlab_server::Running {
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
     leptos.output_name = "pushlab".into();
-    start(config, listener, leptos, CancellationToken::new()).unwrap()
+    start(config, listener, leptos, CancellationToken::new()).await.unwrap()
 }
 
 fn options(url: String, transport: Transport) -> Options {
@@ -83,7 +83,7 @@ async fn every_scenario_fills_its_table_without_gaps() {
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
     leptos.output_name = "pushlab".into();
-    let s = start(config, listener, leptos, CancellationToken::new()).unwrap();
+    let s = start(config, listener, leptos, CancellationToken::new()).await.unwrap();
     let setup = Setup {
         url: format!("http://{}", s.addr),
         protocol: Protocol::Pushlab,

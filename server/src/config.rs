@@ -72,6 +72,20 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub slow_client_ms: u64,
 
+    /// Share one event stream with other instances through Redis
+    /// (`redis://[:password@]host:port/db`, or `rediss://` for TLS).
+    #[arg(long, env = "PUSHLAB_REDIS", value_parser = parse_redis_url)]
+    pub redis: Option<String>,
+
+    /// Prefix of every Redis key: one per cluster, never shared between clusters.
+    #[arg(long, env = "PUSHLAB_REDIS_PREFIX", default_value = "pushlab", value_parser = parse_name)]
+    pub redis_prefix: String,
+
+    /// This instance's id in `X-Pushlab-Instance` and `/api/stats`, unique in its
+    /// cluster (1–32 of a–z, 0–9, `-`); four random base-36 characters by default.
+    #[arg(long, env = "PUSHLAB_INSTANCE_ID", value_parser = parse_name)]
+    pub instance_id: Option<String>,
+
     /// Publish no `presence` events (tests that count exact seqs).
     #[arg(long, hide = true)]
     pub no_presence: bool,
@@ -107,6 +121,18 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
     }
 }
 
+/// An instance id or key prefix: short, and safe in a header and a Redis key.
+pub fn parse_name(s: &str) -> Result<String, String> {
+    let ok =
+        (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok { Ok(s.to_owned()) } else { Err(format!("{s:?}: expected 1–32 of a–z, 0–9 and -")) }
+}
+
+/// A Redis URL the client accepts (checked here so a typo fails before anything starts).
+pub fn parse_redis_url(s: &str) -> Result<String, String> {
+    redis::Client::open(s).map(|_| s.to_owned()).map_err(|e| format!("{s:?} is not a Redis URL: {e}"))
+}
+
 pub fn parse_rate(s: &str) -> Result<f64, String> {
     let rate: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if (0.1..=1000.0).contains(&rate) { Ok(rate) } else { Err("rate must be 0.1–1000 events/s".into()) }
@@ -122,6 +148,9 @@ mod tests {
             Config::try_parse_from(["pushlab", "--rate", "20", "--history", "500", "--allowed-origin", "http://a:1"])
                 .unwrap();
         assert_eq!((c.rate, c.history, c.allowed_origins.as_slice()), (20.0, 500, &["http://a:1".to_string()][..]));
+        let c = Config::try_parse_from(["pushlab", "--redis", "redis://:pw@127.0.0.1:6380/2", "--instance-id", "a-1"])
+            .unwrap();
+        assert_eq!((c.redis.as_deref(), c.instance_id.as_deref()), (Some("redis://:pw@127.0.0.1:6380/2"), Some("a-1")));
         for bad in [
             &["--rate", "0"][..],
             &["--rate", "x"],
@@ -132,6 +161,10 @@ mod tests {
             &["--header-timeout-s", "15"],
             &["--max-sockets", "3"],
             &["--trusted-proxy", "10.0.0.0/33"],
+            &["--instance-id", "Big"],
+            &["--instance-id", ""],
+            &["--redis-prefix", "a:b"],
+            &["--redis", "http://x"],
         ] {
             assert!(Config::try_parse_from(std::iter::once("pushlab").chain(bad.iter().copied())).is_err(), "{bad:?}");
         }

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::AppState;
 use crate::body::Capped;
+use crate::broker::{Broker, BrokerError};
 use crate::error::ApiError;
 use crate::hub::now_us;
 
@@ -43,8 +44,11 @@ struct Inner {
 
 impl Control {
     pub fn new(token: String, rate: f64) -> (Self, tokio::sync::mpsc::Receiver<u32>) {
+        Self::with_settings(token, Settings { rate_per_s: rate, paused: false, delay_ms: 0 })
+    }
+
+    pub fn with_settings(token: String, settings: Settings) -> (Self, tokio::sync::mpsc::Receiver<u32>) {
         let (bursts, rx) = tokio::sync::mpsc::channel(QUEUED_BURSTS);
-        let settings = Settings { rate_per_s: rate, paused: false, delay_ms: 0 };
         let control = Control {
             inner: Arc::new(Inner {
                 token,
@@ -55,6 +59,10 @@ impl Control {
             }),
         };
         (control, rx)
+    }
+
+    pub fn token(&self) -> &str {
+        &self.inner.token
     }
 
     pub fn settings(&self) -> Settings {
@@ -82,34 +90,65 @@ impl Control {
         (delay_us > 0 && left > 0).then(|| Duration::from_micros(left as u64))
     }
 
-    pub fn apply(&self, action: ControlAction) -> Result<Settings, ApiError> {
-        let s = &self.inner.settings;
-        match action {
-            ControlAction::SetRate { per_s } if RATE_RANGE.contains(&per_s) => s.send_modify(|s| s.rate_per_s = per_s),
-            ControlAction::SetRate { .. } => return Err(ApiError::OutOfRange("per_s must be 0.1–1000".into())),
-            ControlAction::Burst { n } if BURST_RANGE.contains(&n) => {
-                self.inner.bursts.try_send(n).map_err(|e| match e {
-                    TrySendError::Full(_) => ApiError::BurstsQueued(QUEUED_BURSTS),
-                    TrySendError::Closed(_) => ApiError::ShuttingDown,
-                })?
+    /// Refuses an action whose values are out of range; changes nothing.
+    pub fn check(&self, action: &ControlAction) -> Result<(), ApiError> {
+        match *action {
+            ControlAction::SetRate { per_s } if !RATE_RANGE.contains(&per_s) => {
+                Err(ApiError::OutOfRange("per_s must be 0.1–1000".into()))
             }
-            ControlAction::Burst { .. } => return Err(ApiError::OutOfRange("n must be 1–10000".into())),
-            ControlAction::Pause => s.send_modify(|s| s.paused = true),
-            ControlAction::Resume => s.send_modify(|s| s.paused = false),
+            ControlAction::Burst { n } if !BURST_RANGE.contains(&n) => {
+                Err(ApiError::OutOfRange("n must be 1–10000".into()))
+            }
             ControlAction::Drop { transport } if !transport.is_held() => {
                 let held: Vec<_> = Transport::ALL.into_iter().filter(|t| t.is_held()).map(Transport::as_str).collect();
-                return Err(ApiError::OutOfRange(format!(
+                Err(ApiError::OutOfRange(format!(
                     "transport must be one of {}: {transport} holds no connection",
                     held.join(", ")
-                )));
+                )))
             }
-            ControlAction::Drop { transport } => {
-                self.inner.drops.get(transport).send_modify(|g| *g += 1);
+            ControlAction::Delay { ms } if !DELAY_RANGE.contains(&ms) => {
+                Err(ApiError::OutOfRange("ms must be 0–10000".into()))
             }
-            ControlAction::Delay { ms } if DELAY_RANGE.contains(&ms) => s.send_modify(|s| s.delay_ms = ms),
-            ControlAction::Delay { .. } => return Err(ApiError::OutOfRange("ms must be 0–10000".into())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks and applies an action on this instance.
+    pub fn apply(&self, action: ControlAction) -> Result<Settings, ApiError> {
+        self.check(&action)?;
+        let s = &self.inner.settings;
+        match action {
+            ControlAction::SetRate { per_s } => s.send_modify(|s| s.rate_per_s = per_s),
+            ControlAction::Burst { n } => self.inner.bursts.try_send(n).map_err(|e| match e {
+                TrySendError::Full(_) => ApiError::BurstsQueued(QUEUED_BURSTS),
+                TrySendError::Closed(_) => ApiError::ShuttingDown,
+            })?,
+            ControlAction::Pause => s.send_modify(|s| s.paused = true),
+            ControlAction::Resume => s.send_modify(|s| s.paused = false),
+            ControlAction::Drop { transport } => self.drop_here(transport),
+            ControlAction::Delay { ms } => s.send_modify(|s| s.delay_ms = ms),
         }
         Ok(self.settings())
+    }
+
+    /// Takes settings the cluster decided; a value equal to the current one wakes nobody.
+    pub fn set(&self, settings: Settings) {
+        self.inner.settings.send_if_modified(|s| std::mem::replace(s, settings) != settings);
+    }
+
+    /// Cuts this instance's connections of `t`.
+    pub fn drop_here(&self, t: Transport) {
+        self.inner.drops.get(t).send_modify(|g| *g += 1);
+    }
+
+    /// Queues burst events for this instance's simulator (the leader's); false when the queue is full.
+    pub fn queue_burst(&self, n: u32) -> bool {
+        self.inner.bursts.try_send(n).is_ok()
+    }
+
+    /// Room for another queued burst.
+    pub fn burst_room(&self) -> bool {
+        self.inner.bursts.capacity() > 0
     }
 
     /// The last announcement published, if any.
@@ -118,11 +157,16 @@ impl Control {
     }
 
     /// Tells every page, in words, what an applied action did.
-    pub fn announce<F>(&self, hub: &crate::hub::Hub<F>, action: ControlAction) {
+    pub async fn announce(&self, broker: &Broker, action: ControlAction) -> Result<(), BrokerError> {
         let text = describe(&action);
-        let published = hub.publish(Event::Announcement { text: text.clone(), action: Some(action) });
-        *self.inner.announced.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Announced { text, sent_at_us: published.sent_at_us });
+        let appended = broker.publish_one(Event::Announcement { text: text.clone(), action: Some(action) }).await?;
+        self.note_announced(Announced { text, sent_at_us: appended.sent_at_us });
+        Ok(())
+    }
+
+    /// Remembers an announcement seen in the stream (another instance's, in a cluster).
+    pub fn note_announced(&self, announced: Announced) {
+        *self.inner.announced.lock().unwrap_or_else(|e| e.into_inner()) = Some(announced);
     }
 
     pub fn check_token(&self, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -173,8 +217,10 @@ pub async fn handle(
     Capped(action): Capped<ControlAction>,
 ) -> Result<Json<Settings>, ApiError> {
     tracing::info!(?action, "instructor control");
-    let settings = app.control.apply(action.clone())?;
-    app.control.announce(&app.hub, action);
+    let settings = app.broker.control(&app.control, action.clone()).await?;
+    if let Err(e) = app.control.announce(&app.broker, action).await {
+        tracing::warn!("the action is applied but its announcement is not published: {e}");
+    }
     Ok(Json(settings))
 }
 

@@ -37,6 +37,8 @@ pub enum ApiError {
     ShuttingDown,
     #[error("connection dropped by the instructor")]
     Dropped,
+    #[error("the broker (Redis) does not answer; try again shortly")]
+    BrokerUnavailable,
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("the body did not arrive within {0} s")]
@@ -62,7 +64,7 @@ impl ApiError {
             BadUpgrade(status, _) => *status,
             Unauthorized => StatusCode::UNAUTHORIZED,
             RateLimited | BurstsQueued(_) => StatusCode::TOO_MANY_REQUESTS,
-            Busy(_) | ShuttingDown | Dropped => StatusCode::SERVICE_UNAVAILABLE,
+            Busy(_) | ShuttingDown | Dropped | BrokerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -83,6 +85,7 @@ impl ApiError {
             Busy(_) => "too_many_connections",
             ShuttingDown => "shutting_down",
             Dropped => "dropped",
+            BrokerUnavailable => "broker_unavailable",
             TooLarge(_) => "payload_too_large",
             BodyTimeout(_) => "body_timeout",
             MethodNotAllowed { .. } => "method_not_allowed",
@@ -101,7 +104,11 @@ impl IntoResponse for ApiError {
         let mut res = (self.status(), Json(self.body())).into_response();
         if matches!(
             self,
-            ApiError::Busy(_) | ApiError::ShuttingDown | ApiError::RateLimited | ApiError::BurstsQueued(_)
+            ApiError::Busy(_)
+                | ApiError::ShuttingDown
+                | ApiError::RateLimited
+                | ApiError::BurstsQueued(_)
+                | ApiError::BrokerUnavailable
         ) {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

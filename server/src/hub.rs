@@ -37,9 +37,19 @@ pub struct Published<F> {
 /// Where a client's stream starts, and whether that is a reset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Start {
+    /// The stream the cursor belongs to: a mirror that restarts on a new stream changes it.
+    pub epoch: u64,
     /// The seq the client is now considered to have; events after it follow.
     pub after: u64,
     pub reset: Option<ResetNotice>,
+}
+
+/// An appended seq that does not follow the mirror's head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("seq {got} does not follow the head {head}")]
+pub struct Gap {
+    pub head: u64,
+    pub got: u64,
 }
 
 /// What a read after a cursor found.
@@ -71,7 +81,6 @@ impl<F> Clone for Hub<F> {
 }
 
 struct Inner<F> {
-    epoch: u64,
     capacity: usize,
     /// Written once per publish, read by every connection; never held across an await.
     ring: RwLock<Ring<F>>,
@@ -81,6 +90,8 @@ struct Inner<F> {
 }
 
 struct Ring<F> {
+    /// Fixed for an in-memory hub; a mirror's changes when the broker's stream is new.
+    epoch: u64,
     events: VecDeque<Arc<Published<F>>>,
     head: u64,
 }
@@ -94,6 +105,10 @@ impl<F> Ring<F> {
     /// Where a new client starts: the last [`INITIAL_EVENTS`] events.
     fn fresh_start(&self) -> u64 {
         self.head.saturating_sub(INITIAL_EVENTS).max(self.oldest() - 1)
+    }
+
+    fn cursor(&self, seq: u64) -> String {
+        Cursor::new(self.epoch, seq).to_string()
     }
 
     fn after(&self, after: u64, limit: usize) -> Vec<Arc<Published<F>>> {
@@ -119,9 +134,8 @@ impl<F> Hub<F> {
         let capacity = capacity.max(INITIAL_EVENTS as usize);
         Hub {
             inner: Arc::new(Inner {
-                epoch,
                 capacity,
-                ring: RwLock::new(Ring { events: VecDeque::with_capacity(capacity), head: 0 }),
+                ring: RwLock::new(Ring { epoch, events: VecDeque::with_capacity(capacity), head: 0 }),
                 head: watch::channel(0).0,
                 encode,
             }),
@@ -129,11 +143,11 @@ impl<F> Hub<F> {
     }
 
     pub fn epoch(&self) -> u64 {
-        self.inner.epoch
+        self.ring().epoch
     }
 
     pub fn cursor(&self, seq: u64) -> String {
-        Cursor::new(self.inner.epoch, seq).to_string()
+        self.ring().cursor(seq)
     }
 
     pub fn head(&self) -> u64 {
@@ -157,19 +171,54 @@ impl<F> Hub<F> {
     /// Publishes an event: stamps it, encodes it once, keeps it, wakes subscribers.
     pub fn publish(&self, event: Event) -> Arc<Published<F>> {
         let published = {
-            let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
+            let mut ring = self.write();
             let seq = ring.head + 1;
-            let envelope = Envelope { id: self.cursor(seq), seq, sent_at_us: now_us(), event };
+            let envelope = Envelope { id: ring.cursor(seq), seq, sent_at_us: now_us(), event };
             let published = Arc::new(encode(envelope, self.inner.encode));
-            ring.events.push_back(published.clone());
-            if ring.events.len() > self.inner.capacity {
-                ring.events.pop_front();
-            }
-            ring.head = seq;
+            self.push(&mut ring, published.clone());
             published
         };
         self.inner.head.send_replace(published.seq);
         published
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Ring<F>> {
+        self.inner.ring.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, ring: &mut Ring<F>, published: Arc<Published<F>>) {
+        ring.head = published.seq;
+        ring.events.push_back(published);
+        if ring.events.len() > self.inner.capacity {
+            ring.events.pop_front();
+        }
+    }
+
+    /// Mirrors an event a broker numbered: it must follow the head, in the
+    /// hub's epoch. Encoded once here, like a publish.
+    pub fn append(&self, seq: u64, sent_at_us: i64, event: Event) -> Result<(), Gap> {
+        {
+            let mut ring = self.write();
+            if seq != ring.head + 1 {
+                return Err(Gap { head: ring.head, got: seq });
+            }
+            let envelope = Envelope { id: ring.cursor(seq), seq, sent_at_us, event };
+            let published = Arc::new(encode(envelope, self.inner.encode));
+            self.push(&mut ring, published);
+        }
+        self.inner.head.send_replace(seq);
+        Ok(())
+    }
+
+    /// Starts the mirror afresh: a new stream (`epoch`), or the same one after
+    /// falling behind its cap; the next event appended is `head + 1`. Streams
+    /// reading the old epoch get a reset; others see an expiry.
+    pub fn restart(&self, epoch: u64, head: u64) {
+        {
+            let mut ring = self.write();
+            *ring = Ring { epoch, events: VecDeque::with_capacity(self.inner.capacity), head };
+        }
+        self.inner.head.send_replace(head);
     }
 
     /// A receiver that changes whenever the head moves.
@@ -184,7 +233,7 @@ impl<F> Hub<F> {
         let skip = ring.events.len().saturating_sub(n);
         let events =
             ring.events.iter().skip(skip).filter_map(|e| serde_json::from_str(e.envelope.get()).ok()).collect();
-        (events, self.cursor(ring.head))
+        (events, ring.cursor(ring.head))
     }
 
     /// Resolves a client's cursor (`None` or empty: a new client).
@@ -194,11 +243,12 @@ impl<F> Hub<F> {
     }
 
     fn resume_in(&self, ring: &Ring<F>, after: Option<&str>) -> Result<Start, CursorError> {
+        let epoch = ring.epoch;
         let Some(after) = after.filter(|a| !a.is_empty()) else {
-            return Ok(Start { after: ring.fresh_start(), reset: None });
+            return Ok(Start { epoch, after: ring.fresh_start(), reset: None });
         };
         let cursor: Cursor = after.parse()?;
-        if cursor.epoch != self.inner.epoch {
+        if cursor.epoch != epoch {
             return Ok(self.reset(ring, ResetReason::Epoch, None));
         }
         if cursor.seq > ring.head {
@@ -208,17 +258,21 @@ impl<F> Hub<F> {
             let start = ring.fresh_start();
             return Ok(self.reset(ring, ResetReason::Expired, Some(start - cursor.seq)));
         }
-        Ok(Start { after: cursor.seq, reset: None })
+        Ok(Start { epoch, after: cursor.seq, reset: None })
     }
 
     fn reset(&self, ring: &Ring<F>, reason: ResetReason, missed: Option<u64>) -> Start {
         let after = ring.fresh_start();
-        Start { after, reset: Some(ResetNotice { reason, missed, cursor: self.cursor(after) }) }
+        Start { epoch: ring.epoch, after, reset: Some(ResetNotice { reason, missed, cursor: ring.cursor(after) }) }
     }
 
-    /// Up to `limit` events after `after`, or an expiry when the history moved past it.
-    pub fn read(&self, after: u64, limit: usize) -> Read<F> {
+    /// Up to `limit` events after `after` in `epoch`, or a reset when the
+    /// history moved past it (or the mirror began a new stream).
+    pub fn read(&self, epoch: u64, after: u64, limit: usize) -> Read<F> {
         let ring = self.ring();
+        if epoch != ring.epoch {
+            return Read::Expired(self.reset(&ring, ResetReason::Epoch, None));
+        }
         if after + 1 < ring.oldest() {
             let start = ring.fresh_start();
             return Read::Expired(self.reset(&ring, ResetReason::Expired, Some(start - after)));
@@ -234,7 +288,7 @@ impl<F> Hub<F> {
         let last = events.last().map_or(start.after, |e| e.seq);
         Ok(PollBatch {
             more: last < ring.head,
-            cursor: self.cursor(last),
+            cursor: ring.cursor(last),
             reset: start.reset.map(|r| PollReset { reason: r.reason, missed: r.missed }),
             events,
         })
@@ -282,7 +336,7 @@ mod tests {
     #[test]
     fn publish_numbers_events_and_encodes_each_shape_once() {
         let hub = hub_with(2, 100);
-        let Read::Events(evs) = hub.read(0, 10) else { panic!() };
+        let Read::Events(evs) = hub.read(1000, 0, 10) else { panic!() };
         assert_eq!(evs.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let e = &evs[1];
         assert_eq!(e.id, "rs-2");
@@ -297,7 +351,7 @@ mod tests {
     fn new_clients_get_the_last_twenty() {
         let hub = hub_with(50, 100);
         let start = hub.resume(None).unwrap();
-        assert_eq!(start, Start { after: 30, reset: None });
+        assert_eq!(start, Start { epoch: 1000, after: 30, reset: None });
         assert_eq!(hub.resume(Some("")).unwrap().after, 30);
         assert_eq!(hub_with(5, 100).resume(None).unwrap().after, 0);
     }
@@ -306,10 +360,10 @@ mod tests {
     fn resume_continues_after_the_cursor() {
         let hub = hub_with(50, 100);
         let start = hub.resume(Some("rs-42")).unwrap();
-        assert_eq!(start, Start { after: 42, reset: None });
-        assert_eq!(seqs(hub.read(start.after, 100)), (43..=50).collect::<Vec<_>>());
-        assert_eq!(seqs(hub.read(50, 100)), Vec::<u64>::new());
-        assert_eq!(seqs(hub.read(40, 3)), [41, 42, 43]);
+        assert_eq!(start, Start { epoch: 1000, after: 42, reset: None });
+        assert_eq!(seqs(hub.read(1000, start.after, 100)), (43..=50).collect::<Vec<_>>());
+        assert_eq!(seqs(hub.read(1000, 50, 100)), Vec::<u64>::new());
+        assert_eq!(seqs(hub.read(1000, 40, 3)), [41, 42, 43]);
     }
 
     #[test]
@@ -330,7 +384,7 @@ mod tests {
         let reset = start.reset.unwrap();
         assert_eq!((reset.reason, reset.missed), (ResetReason::Expired, Some(120)));
         assert_eq!(start.after, 130);
-        match hub.read(10, 5) {
+        match hub.read(1000, 10, 5) {
             Read::Expired(s) => assert_eq!(s.after, 130),
             Read::Events(_) => panic!("expected expiry"),
         }
@@ -365,6 +419,32 @@ mod tests {
         let page = hub.poll(Some("old-3"), 25).unwrap();
         assert_eq!(page.reset, Some(PollReset { reason: ResetReason::Epoch, missed: None }));
         assert_eq!((page.events.len(), page.cursor.as_str()), (20, "rs-30"));
+    }
+
+    #[test]
+    fn a_mirror_appends_in_order_and_restarts_on_a_new_stream() {
+        let hub = hub_with(0, 100);
+        for seq in 1..=3 {
+            hub.append(seq, 7, counter(seq as i64)).unwrap();
+        }
+        assert_eq!(hub.append(5, 7, counter(5)), Err(Gap { head: 3, got: 5 }), "a gap is refused");
+        assert_eq!(hub.append(3, 7, counter(3)), Err(Gap { head: 3, got: 3 }), "so is a duplicate");
+        let Read::Events(evs) = hub.read(1000, 0, 10) else { panic!() };
+        assert_eq!((evs.len(), evs[2].id.as_str(), evs[2].sent_at_us), (3, "rs-3", 7));
+        // The broker's stream is new: the old epoch's readers get a reset.
+        hub.restart(2000, 0);
+        hub.append(1, 8, counter(9)).unwrap();
+        assert_eq!((hub.epoch(), hub.head(), hub.cursor(1).as_str()), (2000, 1, "1jk-1"));
+        match hub.read(1000, 3, 10) {
+            Read::Expired(s) => assert_eq!(s.reset.unwrap().reason, ResetReason::Epoch),
+            Read::Events(_) => panic!("an old epoch's reader must be reset"),
+        }
+        assert_eq!(hub.resume(Some("rs-3")).unwrap().reset.unwrap().reason, ResetReason::Epoch);
+        // Fell behind the cap: same epoch, the head jumps, old cursors expire.
+        hub.restart(2000, 500);
+        hub.append(501, 9, counter(1)).unwrap();
+        let reset = hub.resume(Some("1jk-1")).unwrap().reset.unwrap();
+        assert_eq!((reset.reason, reset.missed), (ResetReason::Expired, Some(499)));
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 //! - [`accept`]: the accept loop: header timeout, socket cap, a cut handle per connection.
 //! - [`body`]: request bodies: capped, timed, read only after the token.
 //! - [`hub`]: epoch, bounded history, publish (encode once), resume and read after a cursor.
+//! - [`broker`]: where events are published: in memory, or one Redis stream for many instances.
 //! - [`simulator`]: the SaaS event stream at the instructor's rate.
 //! - [`presence`]: the once-a-second `presence` event and rates.
 //! - [`stats`]: per-transport counters, connection caps, who is here.
@@ -23,6 +24,7 @@
 
 pub mod accept;
 pub mod body;
+pub mod broker;
 pub mod config;
 pub mod control;
 pub mod error;
@@ -64,6 +66,8 @@ pub type Hub = hub::Hub<transport::Frames>;
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Hub,
+    /// Where producers publish; with Redis, the cluster this instance is part of.
+    pub broker: broker::Broker,
     pub stats: Stats,
     pub control: Control,
     pub config: Arc<Config>,
@@ -129,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(not_found_shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::check_host))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::HeaderName::from_static(pushlab::cluster::INSTANCE_HEADER),
+            axum::http::HeaderValue::from_str(state.broker.instance()).expect("instance ids are header-safe"),
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -148,9 +156,13 @@ async fn server_stats(State(app): State<AppState>) -> Json<ServerStats> {
         events_per_s: rates.events_per_s,
         requests_per_s: rates.requests_per_s,
         settings: app.control.settings(),
-        presence: app.stats.presence(),
+        presence: app.broker.presence(),
         transports: app.stats.counters(),
         announcement: app.control.announced(),
+        instance: app.broker.instance().to_owned(),
+        leader: app.broker.leader(),
+        broker: app.broker.state(),
+        instances: app.broker.instances(),
     })
 }
 
@@ -201,27 +213,78 @@ impl Running {
     }
 }
 
-/// Serves on `listener` until `shutdown` is cancelled.
-pub fn start(
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Join(#[from] broker::redis::JoinError),
+    #[error("cannot load the stream from Redis, or join its cluster: {0}")]
+    Load(redis::RedisError),
+}
+
+/// Four random base-36 characters: an instance's default id.
+pub fn random_instance_id() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..4).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+}
+
+/// Serves on `listener` until `shutdown` is cancelled. With `--redis`, joins
+/// the cluster and loads its stream first.
+pub async fn start(
     config: Config,
     listener: TcpListener,
     leptos: LeptosOptions,
     shutdown: CancellationToken,
-) -> std::io::Result<Running> {
+) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
-    let token = config.token.clone().unwrap_or_else(control::random_token);
-    let (control, bursts) = Control::new(token.clone(), config.rate);
-    let hub = Hub::new(config.history as usize, transport::frames::encode);
+    let instance: Arc<str> = config.instance_id.clone().unwrap_or_else(random_instance_id).into();
+    let stats = Stats::new(config.max_connections);
+    let seed = pushlab::Settings { rate_per_s: config.rate, paused: false, delay_ms: 0 };
+    let tasks = TaskTracker::new();
+    let (hub, control, bursts, broker) = match &config.redis {
+        None => {
+            let token = config.token.clone().unwrap_or_else(control::random_token);
+            let (control, bursts) = Control::with_settings(token, seed);
+            let hub = Hub::new(config.history as usize, transport::frames::encode);
+            let broker = broker::Broker::Memory(broker::Memory::new(instance, hub.clone(), stats.clone()));
+            (hub, control, bursts, broker)
+        }
+        Some(url) => {
+            use broker::redis::{Redis, cluster, connect, mirror};
+            let joined =
+                connect(url, &config.redis_prefix, &instance, config.token.as_deref(), config.history, seed).await?;
+            let hub = Hub::with_epoch(joined.epoch, joined.cap as usize, transport::frames::encode);
+            let (control, bursts) = Control::with_settings(joined.token.clone(), joined.settings.settings);
+            let redis = Redis::new(joined, instance.clone(), hub.clone(), control.clone(), stats.clone());
+            let head = mirror::load(&redis).await.map_err(StartError::Load)?;
+            // Seen by the cluster before serving: its id is taken, and it may lead at once.
+            cluster::beat(&redis).await.map_err(StartError::Load)?;
+            tracing::info!(
+                "instance {instance} joined the cluster at {}: {} events loaded, head {head}",
+                broker::redis::redact(url),
+                hub.history_len()
+            );
+            tasks.spawn(mirror::follow(redis.clone(), shutdown.clone()));
+            tasks.spawn(cluster::run(redis.clone(), shutdown.clone()));
+            (hub, control, bursts, broker::Broker::Redis(redis))
+        }
+    };
+    let token = control.token().to_owned();
     let interfaces: Vec<IpAddr> = if_addrs::get_if_addrs().unwrap_or_default().into_iter().map(|i| i.ip()).collect();
     let origins = origin::Origins::new(addr, &interfaces, &config.public_urls, &config.allowed_origins)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let state = AppState {
         hub: hub.clone(),
-        stats: Stats::new(config.max_connections),
+        broker: broker.clone(),
+        stats,
         control: control.clone(),
         origins: Arc::new(origins),
         shutdown: shutdown.clone(),
-        tasks: TaskTracker::new(),
+        tasks: tasks.clone(),
         chat_limiter: messages::limiter(),
         metrics: Arc::new(metrics::recorder()),
         leptos: {
@@ -231,11 +294,19 @@ pub fn start(
         },
         config: Arc::new(config),
     };
-    let tasks = state.tasks.clone();
     let timed = !state.config.no_simulator;
-    tasks.spawn(simulator::run(hub.clone(), control.watch_settings(), bursts, timed, shutdown.clone()));
+    let sim = simulator::run(
+        broker.clone(),
+        broker.watch_leader(),
+        control.watch_settings(),
+        bursts,
+        timed,
+        shutdown.clone(),
+    );
+    tasks.spawn(sim);
     tasks.spawn(messages::prune(state.chat_limiter.clone(), shutdown.clone()));
-    tasks.spawn(presence::run(hub, state.stats.clone(), !state.config.no_presence, shutdown.clone()));
+    let publish = !state.config.no_presence;
+    tasks.spawn(presence::run(hub, broker, state.stats.clone(), publish, shutdown.clone()));
     let limits =
         accept::Limits { header_timeout: state.config.header_timeout(), max_sockets: socket_cap(&state.config) };
     let serve = accept::serve(listener, router(state.clone()), limits, state.stats.clone(), shutdown.clone());

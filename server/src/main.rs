@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     };
     let token_given = config.token.is_some();
     let stop = CancellationToken::new();
-    let running = match start(config, listener, leptos, stop.clone()) {
+    let running = match start(config, listener, leptos, stop.clone()).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("cannot start: {e}");

@@ -12,10 +12,10 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use pushlab::{Event, MAX_CHAT_FROM, MAX_CHAT_TEXT, PostMessage, PostMessageAccepted};
 use rand::Rng;
 
+use crate::AppState;
 use crate::body::Capped;
+use crate::broker::{Appended, Broker};
 use crate::error::ApiError;
-use crate::transport::Published;
-use crate::{AppState, Hub};
 
 /// Messages per client address: a burst of 10, then 2 a second.
 pub fn limiter() -> Arc<DefaultKeyedRateLimiter<IpAddr>> {
@@ -104,21 +104,22 @@ fn guest_name() -> String {
 }
 
 /// Validates, rate-limits and publishes one chat message from `ip`.
-pub fn publish(app: &AppState, ip: IpAddr, text: &str, from: Option<&str>) -> Result<Arc<Published>, ApiError> {
-    publish_to(&app.hub, &app.chat_limiter, ip, text, from)
+pub async fn publish(app: &AppState, ip: IpAddr, text: &str, from: Option<&str>) -> Result<Appended, ApiError> {
+    publish_to(&app.broker, &app.chat_limiter, ip, text, from).await
 }
 
-/// [`publish`], given only what it needs.
-pub fn publish_to(
-    hub: &Hub,
+/// [`publish`], given only what it needs. With a broker, the message reaches
+/// every instance's subscribers; while the broker is down it is refused (503).
+pub async fn publish_to(
+    broker: &Broker,
     limiter: &DefaultKeyedRateLimiter<IpAddr>,
     ip: IpAddr,
     text: &str,
     from: Option<&str>,
-) -> Result<Arc<Published>, ApiError> {
+) -> Result<Appended, ApiError> {
     let event = chat_event(text, from)?;
     limiter.check_key(&ip).map_err(|_| ApiError::RateLimited)?;
-    Ok(hub.publish(event))
+    Ok(broker.publish_one(event).await?)
 }
 
 pub async fn post(
@@ -127,8 +128,8 @@ pub async fn post(
     headers: HeaderMap,
     Capped(msg): Capped<PostMessage>,
 ) -> Result<(StatusCode, Json<PostMessageAccepted>), ApiError> {
-    let published = publish(&app, client_ip(&app, peer.ip(), &headers), &msg.text, msg.from.as_deref())?;
-    Ok((StatusCode::ACCEPTED, Json(PostMessageAccepted { id: published.id.clone() })))
+    let appended = publish(&app, client_ip(&app, peer.ip(), &headers), &msg.text, msg.from.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(PostMessageAccepted { id: appended.id })))
 }
 
 #[cfg(test)]

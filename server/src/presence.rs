@@ -8,7 +8,8 @@ use std::time::Duration;
 use pushlab::{Event, PresenceCounts};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::Hub;
+use crate::broker::{Broker, Sink};
 use crate::stats::{Rates, Stats};
 
 pub const PERIOD: Duration = Duration::from_secs(1);
@@ -35,7 +36,9 @@ impl RateWindow {
     }
 }
 
-pub async fn run<F>(hub: Hub<F>, stats: Stats, publish: bool, shutdown: CancellationToken) {
+/// Only the leader publishes, and the counts are the cluster's.
+pub async fn run(hub: Hub, broker: Broker, stats: Stats, publish: bool, shutdown: CancellationToken) {
+    let leader = broker.watch_leader();
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = PresenceCounts::default();
@@ -47,10 +50,13 @@ pub async fn run<F>(hub: Hub<F>, stats: Stats, publish: bool, shutdown: Cancella
             _ = tick.tick() => {}
         }
         stats.set_rates(window.push(hub.head(), stats.total_requests()));
-        let counts = stats.presence();
-        if publish && counts != last {
+        let counts = broker.presence();
+        if publish
+            && *leader.borrow()
+            && counts != last
+            && broker.publish(vec![Event::Presence { counts }], true).await.is_ok()
+        {
             last = counts;
-            hub.publish(Event::Presence { counts });
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::broker::{BrokerError, Sink};
 
 const JOB_NAMES: &[&str] = &[
     "Export invoices",
@@ -63,6 +63,29 @@ impl Simulator {
         }
         events.push(self.notification());
         events
+    }
+
+    /// Takes up a stream another leader made: its running jobs go on, new
+    /// job ids follow the highest seen, the counter continues from its value.
+    pub fn adopt(&mut self, history: &[pushlab::Envelope]) {
+        let mut running: Vec<Job> = Vec::new();
+        for envelope in history {
+            match &envelope.event {
+                Event::JobUpdate { job_id, name, progress, state, .. } => {
+                    let n = job_id.strip_prefix("job-").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+                    self.next_job = self.next_job.max(n + 1);
+                    running.retain(|j| &j.id != job_id);
+                    if !state.is_finished() {
+                        let name = JOB_NAMES.iter().find(|&&n| n == name).copied().unwrap_or("Job");
+                        running.push(Job { id: job_id.clone(), name, progress: *progress, state: *state });
+                    }
+                }
+                Event::CounterUpdate { name, value } if name == "active_users" => self.active_users = *value,
+                _ => {}
+            }
+        }
+        running.truncate(MAX_ACTIVE_JOBS);
+        self.jobs = running;
     }
 
     pub fn next_event(&mut self) -> Event {
@@ -181,20 +204,71 @@ impl Pace {
 /// (a page above all) is handed 10,000 events in one go.
 const BURST_SLICE_EVERY: Duration = Duration::from_millis(50);
 
-/// Publishes at the current rate until shutdown (only bursts when not `timed`).
-pub async fn run<F>(
-    hub: Hub<F>,
+/// Events a new leader reads back to take up the jobs still running.
+const ADOPT_SCAN: usize = 2000;
+/// After a refused or failed publish, the simulator waits this long before trying again.
+const BACKOFF: Duration = Duration::from_millis(250);
+
+/// Publishes at the current rate while this instance leads, until shutdown
+/// (only bursts when not `timed`).
+pub async fn run<S: Sink>(
+    sink: S,
+    mut leader: watch::Receiver<bool>,
     mut settings: watch::Receiver<Settings>,
     mut bursts: Receiver<u32>,
     timed: bool,
     shutdown: CancellationToken,
 ) {
     let mut sim = Simulator::new(rand::random());
-    if timed {
-        for event in sim.opening() {
-            hub.publish(event);
+    loop {
+        while !*leader.borrow_and_update() {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = leader.changed() => if changed.is_err() { return },
+            }
+        }
+        let history = sink.recent(ADOPT_SCAN);
+        if history.is_empty() {
+            if timed {
+                let _ = sink.publish(sim.opening(), true).await;
+            }
+        } else {
+            sim.adopt(&history);
+        }
+        match lead(&sink, &mut sim, &mut leader, &mut settings, &mut bursts, timed, &shutdown).await {
+            Led::Stopped => return,
+            Led::Deposed => {}
+            Led::Failed => {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(BACKOFF) => {}
+                }
+            }
         }
     }
+}
+
+enum Led {
+    Stopped,
+    /// Another instance holds the lease now.
+    Deposed,
+    /// A publish failed (the broker is down): nothing is made up for the outage.
+    Failed,
+}
+
+async fn lead<S: Sink>(
+    sink: &S,
+    sim: &mut Simulator,
+    leader: &mut watch::Receiver<bool>,
+    settings: &mut watch::Receiver<Settings>,
+    bursts: &mut Receiver<u32>,
+    timed: bool,
+    shutdown: &CancellationToken,
+) -> Led {
+    let failed = |e: BrokerError| match e {
+        BrokerError::NotLeader => Led::Deposed,
+        BrokerError::Down(_) => Led::Failed,
+    };
     // Settings are read only where a change is noticed, so the pace can never
     // run on a value it was not started for (reading them at the top of the
     // loop once left a rate cut from 1000/s to 5/s waiting minutes for its
@@ -202,12 +276,19 @@ pub async fn run<F>(
     let mut s = *settings.borrow_and_update();
     let mut pace = Pace::new();
     let (mut burst_owed, mut next_slice) = (0u64, Instant::now());
+    // A leadership nobody can take away (no broker) has no sender left to watch.
+    let mut contested = true;
     loop {
         let due = pace.next_due(s.rate_per_s);
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => return Led::Stopped,
+            changed = leader.changed(), if contested => match changed {
+                Err(_) => contested = false,
+                Ok(()) if !*leader.borrow_and_update() => return Led::Deposed,
+                Ok(()) => {}
+            },
             changed = settings.changed() => {
-                if changed.is_err() { return; }
+                if changed.is_err() { return Led::Stopped; }
                 s = *settings.borrow_and_update();
                 pace = Pace::new();
             }
@@ -215,12 +296,17 @@ pub async fn run<F>(
             Some(n) = bursts.recv(), if burst_owed == 0 => burst_owed = u64::from(n),
             _ = sleep_until(next_slice), if burst_owed > 0 => {
                 let n = burst_owed.min(MAX_PER_TICK);
-                for _ in 0..n { hub.publish(sim.next_event()); }
                 burst_owed -= n;
                 next_slice = Instant::now() + BURST_SLICE_EVERY;
+                if let Err(e) = sink.publish((0..n).map(|_| sim.next_event()).collect(), true).await {
+                    return failed(e);
+                }
             }
             _ = sleep_until(due), if timed && !s.paused => {
-                for _ in 0..pace.take_owed(s.rate_per_s) { hub.publish(sim.next_event()); }
+                let n = pace.take_owed(s.rate_per_s);
+                if let Err(e) = sink.publish((0..n).map(|_| sim.next_event()).collect(), true).await {
+                    return failed(e);
+                }
             }
         }
     }
@@ -232,13 +318,15 @@ mod tests {
     use std::collections::HashMap;
 
     use crate::control::Control;
+    use crate::hub::Hub;
 
     /// A simulator at `rate` on a fresh hub (`timed: false` publishes bursts only).
     fn start(rate: f64, timed: bool) -> (Hub<()>, Control, CancellationToken, tokio::task::JoinHandle<()>) {
         let hub = Hub::with_epoch(1, 100_000, |_, _| ());
         let (control, bursts) = Control::new("t".into(), rate);
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run(hub.clone(), control.watch_settings(), bursts, timed, stop.clone()));
+        let leader = tokio::sync::watch::channel(true).1;
+        let task = tokio::spawn(run(hub.clone(), leader, control.watch_settings(), bursts, timed, stop.clone()));
         (hub, control, stop, task)
     }
 

@@ -179,6 +179,13 @@ impl Stats {
         }
     }
 
+    /// The pollers seen within [`POLLER_TTL`]: client id, transport, milliseconds ago.
+    pub fn pollers(&self) -> Vec<(String, Transport, u64)> {
+        let mut seen = self.inner.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.retain(|_, at| at.elapsed() < POLLER_TTL);
+        seen.iter().map(|((t, c), at)| (c.to_string(), *t, at.elapsed().as_millis() as u64)).collect()
+    }
+
     pub fn counters(&self) -> PerTransport<TransportCounters> {
         PerTransport::from_fn(|t| {
             let c = self.c(t);

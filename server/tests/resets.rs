@@ -33,7 +33,7 @@ async fn sse_resets_in_stream_with_the_new_cursor_as_id() {
     s.publish(25);
     let mut sse = s.sse("", Some(FOREIGN)).await;
     assert!(sse.frame().await.unwrap().retry.is_some());
-    let reset = sse.frame().await.unwrap();
+    let reset = sse.event().await;
     assert_eq!(reset.event.as_deref(), Some("reset"));
     assert_eq!(reset.id, Some(s.cursor(5)));
     let data: serde_json::Value = serde_json::from_str(reset.data.as_deref().unwrap()).unwrap();

@@ -56,6 +56,11 @@ async fn sse_resumes_exactly_from_after_and_from_last_event_id() {
     s.publish(3);
     let mut sse = s.sse("", None).await;
     assert_eq!(sse.frame().await.unwrap().retry.as_deref(), Some("2000"), "retry: comes first");
+    let hello = sse.frame().await.unwrap();
+    let instance = s.running.state.broker.instance();
+    assert_eq!((hello.event.as_deref(), hello.id.as_deref()), (Some("hello"), None), "a hello moves no cursor");
+    assert_eq!(hello.data.unwrap(), format!(r#"{{"instance":"{instance}","protocol":1}}"#));
+    assert_eq!(sse.headers["x-pushlab-instance"], instance, "so does the header");
     let got = sse.events(3).await;
     assert_eq!(env_seqs(&got), [1, 2, 3]);
     s.publish(2);
@@ -99,15 +104,17 @@ async fn websocket_sends_nothing_before_resume() {
     s.publish(3);
     let mut ws = s.ws().await;
     ws.send(&ClientMsg::Ping { nonce: serde_json::json!({"t": 1}) }).await;
+    let instance = s.running.state.broker.instance().to_owned();
+    let pong = |nonce| ServerMsg::Pong { nonce, instance: Some(instance.clone()), protocol: Some(1) };
     assert_eq!(
         ws.next().await,
-        Ok(ServerMsg::Pong { nonce: serde_json::json!({"t": 1}) }),
-        "the pong is the first frame"
+        Ok(pong(serde_json::json!({"t": 1}))),
+        "the pong is the first frame, naming the instance"
     );
     // Echoed unchanged, even a float that a lossy parser would round (found by the fuzzer).
     let nonce: serde_json::Value = serde_json::from_str("[5.4444444444444454e+91, \"x\", null]").unwrap();
     ws.send(&ClientMsg::Ping { nonce: nonce.clone() }).await;
-    assert_eq!(ws.next().await, Ok(ServerMsg::Pong { nonce }));
+    assert_eq!(ws.next().await, Ok(pong(nonce)));
     ws.send(&ClientMsg::Resume { after: None }).await;
     assert_eq!(env_seqs(&ws.events(3).await), [1, 2, 3]);
 }

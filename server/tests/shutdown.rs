@@ -15,6 +15,7 @@ async fn every_connection_is_told_and_the_server_stops() {
     ws.send(&ClientMsg::Resume { after: None }).await;
     let mut sse = s.sse("", None).await;
     assert!(sse.frame().await.unwrap().retry.is_some());
+    assert_eq!(sse.frame().await.unwrap().event.as_deref(), Some("hello"));
     let held = tokio::spawn(reqwest::get(s.url("/api/long-poll?timeout_ms=30000")));
     tokio::time::sleep(Duration::from_millis(300)).await;
 

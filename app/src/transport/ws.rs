@@ -144,7 +144,7 @@ fn on_frame(report: Report, e: &MessageEvent) {
             report.event(&env, at);
         }
         Ok(ServerMsg::Reset(notice)) => report.reset(&notice, at),
-        Ok(ServerMsg::Pong { nonce }) => {
+        Ok(ServerMsg::Pong { nonce, .. }) => {
             let line = report.line(LogKind::WsPong, at, "pong (round trip)").bytes(size);
             report.log(match nonce.as_f64() {
                 Some(sent) => line.took(at - sent),

@@ -68,7 +68,9 @@ fn on_block(ctx: &Ctx, t: &mut Tally, block: &str) -> Result<(), LoadError> {
     }
     let Some(data) = data else { return Ok(()) }; // retry: or a keep-alive comment
     t.payload_bytes += data.len() as u64;
-    if event == Some("reset") {
+    if event == Some("hello") {
+        // Names the instance that answered; moves no cursor.
+    } else if event == Some("reset") {
         let notice: ResetNotice =
             serde_json::from_str(data).map_err(|e| LoadError::Protocol(format!("sse reset: {e}")))?;
         t.reset(&notice.cursor);

@@ -35,6 +35,8 @@ pub async fn handle(
         ms @ 1..=MAX_TIMEOUT_MS => Duration::from_millis(ms),
         _ => return Err(ApiError::BadQuery(format!("timeout_ms must be 1–{MAX_TIMEOUT_MS}"))),
     };
+    // A cursor another instance issued a moment ago is waited for, not refused.
+    app.broker.settle(&app.hub, q.after.as_deref(), true).await;
     // Subscribe before the first read, so an event published in between still wakes us.
     let mut head = app.hub.subscribe();
     head.borrow_and_update();

@@ -25,7 +25,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream;
-use pushlab::{CursorError, ResetNotice, ServerMsg, Transport};
+use pushlab::cluster::PROTOCOL_VERSION;
+use pushlab::{CursorError, Hello, ResetNotice, ServerMsg, Transport};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -63,6 +64,7 @@ pub async fn handle(
         None => None,
     };
     let after = last_event_id.filter(|s| !s.is_empty()).or(q.after.as_deref());
+    app.broker.settle(&app.hub, after, true).await;
     let start = app.hub.resume(after)?;
     let client = super::client_id(q.client.as_deref())?;
     app.stats.request(Transport::Sse);
@@ -71,6 +73,7 @@ pub async fn handle(
         app.stats.left(c, None);
     }
     let mut first = RETRY.to_vec();
+    first.extend_from_slice(&hello_frame(app.broker.instance()));
     if let Some(reset) = &start.reset {
         first.extend_from_slice(&reset_frame(reset));
     }
@@ -80,7 +83,13 @@ pub async fn handle(
     let body_gone = CancellationToken::new();
     let body = Reader { rx, _gone: body_gone.clone().drop_guard() };
     let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
-    let start = Start { after: Some(start.after), peer: peer.ip(), keep_alive: app.config.keepalive(), open };
+    let start = Start {
+        epoch: start.epoch,
+        after: Some(start.after),
+        peer: peer.ip(),
+        keep_alive: app.config.keepalive(),
+        open,
+    };
     app.tasks.spawn(run(Ctx::of(&app), out, start));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
@@ -184,6 +193,13 @@ impl Channel for SseOut {
             }
         }
     }
+}
+
+/// `event: hello` with no `id:`: it names the instance and moves no cursor.
+fn hello_frame(instance: &str) -> Vec<u8> {
+    let hello = Hello { instance: instance.to_owned(), protocol: PROTOCOL_VERSION };
+    let data = serde_json::to_string(&hello).expect("a hello always serializes");
+    format!("event: hello\ndata: {data}\n\n").into_bytes()
 }
 
 fn reset_frame(notice: &ResetNotice) -> Bytes {

@@ -19,6 +19,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout
 
 use super::{BATCH, Stop, stop_signal};
 use super::{Published, Read};
+use crate::broker::Broker;
 use crate::control::Control;
 use crate::messages;
 use crate::stats::ConnGuard;
@@ -87,6 +88,8 @@ pub trait Channel: Send + 'static {
 
 /// Where a stream starts, and who it is for.
 pub struct Start {
+    /// The epoch `after` belongs to.
+    pub epoch: u64,
     /// `None` until a WebSocket's first `resume`: no events before it.
     pub after: Option<u64>,
     pub peer: IpAddr,
@@ -107,6 +110,7 @@ enum Woke {
 #[derive(Clone)]
 pub struct Ctx {
     pub hub: Hub,
+    pub broker: Broker,
     pub control: Control,
     pub stats: Stats,
     pub chat: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -119,6 +123,7 @@ impl Ctx {
     pub fn of(app: &AppState) -> Self {
         Ctx {
             hub: app.hub.clone(),
+            broker: app.broker.clone(),
             control: app.control.clone(),
             stats: app.stats.clone(),
             chat: app.chat_limiter.clone(),
@@ -132,7 +137,7 @@ impl Ctx {
 pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     let t = C::TRANSPORT;
     let slow = app.slow;
-    let Start { mut after, peer, keep_alive, open: _open } = start;
+    let Start { mut epoch, mut after, peer, keep_alive, open: _open } = start;
     let mut head = app.hub.subscribe();
     let mut stop = std::pin::pin!(stop_signal(&app.shutdown, &app.control, t));
     let mut tick = interval_at(Instant::now() + keep_alive, keep_alive);
@@ -154,7 +159,17 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
         let mut wrote = false;
         if let (None, Some(cursor)) = (due_at, after) {
             head.borrow_and_update();
-            match app.hub.read(cursor, BATCH) {
+            match app.hub.read(epoch, cursor, BATCH) {
+                // The mirror began a new stream (Redis flushed): said in-band, and on.
+                Read::Expired(start) if start.epoch != epoch => {
+                    (epoch, after) = (start.epoch, Some(start.after));
+                    let Some(notice) = start.reset else { continue };
+                    match write(stop.as_mut(), slow, ch.message(&ServerMsg::Reset(notice))).await {
+                        Ok(bytes) => app.stats.bytes(t, bytes),
+                        Err(end) => break end,
+                    }
+                    continue;
+                }
                 Read::Expired(_) => break End::FellBehind,
                 Read::Events(mut events) if !events.is_empty() => {
                     // The delay is read once per batch: the events due by now go; the rest
@@ -232,10 +247,14 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
         let reply = match said {
             Said::End(end) => break end,
             Said::Nothing => continue,
-            Said::Ping(nonce) => ServerMsg::Pong { nonce },
+            Said::Ping(nonce) => ServerMsg::Pong {
+                nonce,
+                instance: Some(app.broker.instance().to_owned()),
+                protocol: Some(pushlab::cluster::PROTOCOL_VERSION),
+            },
             Said::Bad(message) => ServerMsg::Error { message },
             Said::Chat { text, from } => {
-                match messages::publish_to(&app.hub, &app.chat, peer, &text, from.as_deref()) {
+                match messages::publish_to(&app.broker, &app.chat, peer, &text, from.as_deref()).await {
                     Ok(_) => continue, // it comes back as a chat:message event
                     Err(e) => ServerMsg::Error { message: e.to_string() },
                 }
@@ -246,9 +265,9 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
             Said::Resume(_) if last_resume.is_some_and(|at| at.elapsed() < RESUME_EVERY) => {
                 ServerMsg::Error { message: "one resume a second on a socket: this one is ignored".into() }
             }
-            Said::Resume(cursor) => match app.hub.resume(cursor.as_deref()) {
+            Said::Resume(cursor) => match resume(&app, cursor.as_deref()).await {
                 Ok(start) => {
-                    after = Some(start.after);
+                    (epoch, after) = (start.epoch, Some(start.after));
                     catch_up_to = app.hub.head();
                     if app.hub.head().saturating_sub(start.after) > BATCH as u64 {
                         last_resume = Some(Instant::now());
@@ -271,6 +290,12 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
         app.stats.cut_off(t);
     }
     ch.close(end).await;
+}
+
+/// A resume on a stream: a cursor another instance issued a moment ago is waited for.
+async fn resume(app: &Ctx, cursor: Option<&str>) -> Result<crate::hub::Start, pushlab::CursorError> {
+    app.broker.settle(&app.hub, cursor, true).await;
+    app.hub.resume(cursor)
 }
 
 /// One write: done, the client gone, too slow, or a stop that came first.
@@ -370,8 +395,11 @@ mod tests {
     fn start<const H: bool>(after: Option<u64>, keep_alive: Duration, slow: Duration, stalled: bool) -> Rig {
         let (control, _) = Control::new("t".into(), 5.0);
         let stats = Stats::new(10);
+        let hub = Hub::with_epoch(1, 1000, super::super::frames::encode);
+        let broker = Broker::Memory(crate::broker::Memory::new("test".into(), hub.clone(), stats.clone()));
         let ctx = Ctx {
-            hub: Hub::with_epoch(1, 1000, super::super::frames::encode),
+            hub,
+            broker,
             control,
             stats: stats.clone(),
             chat: crate::messages::limiter(),
@@ -382,7 +410,7 @@ mod tests {
         let (did, did_rx) = mpsc::unbounded_channel();
         let ch = Fake::<H> { said, did, t0: Instant::now(), stalled };
         let open = stats.open(Fake::<H>::TRANSPORT).unwrap();
-        let start = Start { after, peer: [127, 0, 0, 1].into(), keep_alive, open };
+        let start = Start { epoch: 1, after, peer: [127, 0, 0, 1].into(), keep_alive, open };
         tokio::spawn(run(ctx.clone(), ch, start));
         Rig { ctx, said: said_tx, did: did_rx }
     }
@@ -454,7 +482,7 @@ mod tests {
         let mut r = start::<true>(None, S(20), S(10), false);
         r.publish(600);
         r.said.send(Said::Ping(serde_json::json!(7))).unwrap();
-        assert_eq!(r.next().await.1, Did::Msg(r#"{"type":"pong","nonce":7}"#.into()));
+        assert_eq!(r.next().await.1, Did::Msg(r#"{"type":"pong","nonce":7,"instance":"test","protocol":1}"#.into()));
         // From the start: 600 events in batches; a second resume arrives during them.
         r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();
         r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();

@@ -65,7 +65,7 @@ pub async fn handle(
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let start = Start { after: None, peer: ip, keep_alive: PING_EVERY, open };
+            let start = Start { epoch: app.hub.epoch(), after: None, peer: ip, keep_alive: PING_EVERY, open };
             // The connection's socket permit lives as long as the socket.
             tasks.track_future(async move {
                 let _conn = conn;

@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use std::time::Instant;
 
+pub mod redis;
+
 pub const WAIT: Duration = Duration::from_secs(5);
 
 pub struct Server {
@@ -22,7 +24,15 @@ pub struct Server {
 
 /// Starts a server with these flags (the simulator off unless asked for).
 pub async fn server(args: &[&str]) -> Server {
-    let mut argv = vec!["pushlab", "--addr", "127.0.0.1:0", "--token", "test-token"];
+    try_server(args).await.expect("the server starts")
+}
+
+/// [`server`], or why it did not start.
+pub async fn try_server(args: &[&str]) -> Result<Server, pushlab_server::StartError> {
+    let mut argv = vec!["pushlab", "--addr", "127.0.0.1:0"];
+    if !args.contains(&"--token") {
+        argv.extend(["--token", "test-token"]);
+    }
     if !args.contains(&"--simulator") {
         argv.push("--no-simulator");
     }
@@ -34,9 +44,9 @@ pub async fn server(args: &[&str]) -> Server {
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
     leptos.output_name = "pushlab".into();
-    let running = start(config, listener, leptos, CancellationToken::new()).unwrap();
+    let running = start(config, listener, leptos, CancellationToken::new()).await?;
     let base = format!("http://{}", running.addr);
-    Server { running, base, http: reqwest::Client::new() }
+    Ok(Server { running, base, http: reqwest::Client::new() })
 }
 
 impl Server {
@@ -55,6 +65,26 @@ impl Server {
                 self.running.state.hub.publish(Event::CounterUpdate { name: "test".into(), value: i as i64 }).id.clone()
             })
             .collect()
+    }
+
+    /// Publishes `n` counter events through the broker (into Redis with `--redis`).
+    pub async fn append(&self, n: usize) {
+        use pushlab_server::broker::Sink;
+        let events = (0..n).map(|i| Event::CounterUpdate { name: "test".into(), value: i as i64 }).collect();
+        self.running.state.broker.publish(events, false).await.expect("the broker takes events");
+    }
+
+    /// Waits until this instance's hub has `seq`.
+    pub async fn wait_head(&self, seq: u64) {
+        let hub = &self.running.state.hub;
+        let mut head = hub.subscribe();
+        tokio::time::timeout(WAIT, async {
+            while hub.head() < seq {
+                head.changed().await.unwrap();
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("head {seq} within 5 s (at {})", hub.head()));
     }
 
     pub fn cursor(&self, seq: u64) -> String {
@@ -152,11 +182,11 @@ impl Sse {
         }
     }
 
-    /// The next frame that is an event (skips retry and keep-alives).
+    /// The next frame that is an event or a reset (skips retry, hello and keep-alives).
     pub async fn event(&mut self) -> Frame {
         loop {
             let f = self.frame().await.expect("stream still open");
-            if f.data.is_some() {
+            if f.data.is_some() && f.event.as_deref() != Some("hello") {
                 return f;
             }
         }
