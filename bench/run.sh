@@ -83,6 +83,24 @@ run_scenarios pushlab http://127.0.0.1:3100 "${pids[-1]}" pushlab poll,long-poll
   idle capacity fan-out scale latency wire-cost slow-consumer reconnect-storm
 stop_last
 
+say "pushlab, many instances (scripts/cluster.sh: Redis, 2 instances, nginx round robin)"
+bash scripts/cluster.sh --no-build --port 3110 -- --token "$token" --no-presence --max-connections 16000 \
+  >"$work/cluster.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do grep -q '^open: ' "$work/cluster.log" && break; sleep 0.1; done
+members=()
+while read -r id port pid; do
+  members+=(--instance "$id=$pid=http://127.0.0.1:$port")
+done < <(sed -n 's/.*instance \([a-z]\) on 127.0.0.1:\([0-9]*\) (pid \([0-9]*\).*/\1 \2 \3/p' "$work/cluster.log")
+redis_pid=$(sed -n 's/.*redis-server on .* (pid \([0-9]*\)).*/\1/p' "$work/cluster.log")
+say "pushlab cluster: cluster"
+if ! "$load" scenario cluster $flag --json --url http://127.0.0.1:3110 --token "$token" "${members[@]}" \
+  --broker-pid "$redis_pid" >"$work/pushlab/cluster.json" 2>>"$work/pushlab.log"; then
+  echo "  pushlab cluster failed: $(tail -1 "$work/pushlab.log"; tail -3 "$work/cluster.log")" >&2
+  rm -f "$work/pushlab/cluster.json"
+fi
+stop_last
+
 # node_peer NAME SCRIPT PORT TRANSPORT: a Node peer, through the peers' scenarios.
 node_peer() {
   say "$1"

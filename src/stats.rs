@@ -8,7 +8,7 @@ use crate::event::PresenceCounts;
 use crate::transport::Transport;
 
 /// One value per transport, keyed by the wire names.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PerTransport<T> {
     pub poll: T,
     #[serde(rename = "long-poll")]

@@ -65,6 +65,8 @@ pub struct Lab {
     pub announcement: RwSignal<Option<Announcement>>,
     /// Share of the last second the page spent in its own handlers and rendering (0–1).
     pub busy: RwSignal<f64>,
+    /// The server instance that answered the active transport last.
+    pub instance: RwSignal<Option<String>>,
     /// What changed since the views last heard (see `flush`).
     dirty: StoredValue<u8>,
 }
@@ -90,6 +92,7 @@ impl Lab {
             tabs: RwSignal::new(Default::default()),
             announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
+            instance: RwSignal::new(None),
             dirty: StoredValue::new(0),
         }
         .with_interval(interval_s)

@@ -104,9 +104,17 @@ impl Report {
         self.lab.log_entry(entry)
     }
 
-    /// A log line of this transport.
+    /// A log line of this transport, naming the instance that answers it now.
     pub fn line(&self, kind: LogKind, at_ms: f64, note: impl Into<String>) -> LogEntry {
-        LogEntry::new(self.t, kind, at_ms, note)
+        LogEntry::new(self.t, kind, at_ms, note).by(self.lab.instance.get_untracked())
+    }
+
+    /// The server instance that answered (a header, an SSE hello, a WebSocket pong).
+    pub fn answered_by(&self, instance: Option<&str>) {
+        let Some(id) = instance else { return };
+        if self.lab.instance.with_untracked(|i| i.as_deref() != Some(id)) {
+            self.lab.instance.set(Some(id.to_owned()));
+        }
     }
 
     pub fn update_log(&self, n: u64, f: impl FnOnce(&mut LogEntry)) {
@@ -204,5 +212,20 @@ mod tests {
         assert_eq!((feed.duplicates, feed.gaps, feed.cursor.as_deref()), (1, 0, Some("1-2")));
         assert_eq!(lab.log.with_untracked(|l| l.entries.len()), 1, "the unreadable answer is logged");
         assert!(lab.metrics.with_untracked(|m| !m.get(Transport::Sse).used), "only its own transport");
+    }
+
+    #[test]
+    fn each_line_names_the_instance_that_answered() {
+        let lab = Lab::new(Transport::Ws, 2);
+        let r = Report::new(lab, Transport::Ws);
+        r.log(r.line(LogKind::WsFrame, 1.0, "before any answer"));
+        r.answered_by(Some("a"));
+        r.log(r.line(LogKind::WsFrame, 2.0, "from a"));
+        r.answered_by(None); // an answer without the header changes nothing
+        r.answered_by(Some("b"));
+        r.log(r.line(LogKind::WsFrame, 3.0, "from b"));
+        let by: Vec<_> = lab.log.with_untracked(|l| l.entries.iter().map(|e| e.instance.clone()).collect());
+        // Newest first; frames from another instance do not merge into one line.
+        assert_eq!(by, [Some("b".into()), Some("a".into()), None]);
     }
 }

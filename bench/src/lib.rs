@@ -11,11 +11,12 @@
 //! - [`report`]: the table and the JSON.
 //! - [`procfs`]: the server's RSS and CPU time, sampled from /proc.
 //! - [`run`]: starts the clients, shows progress, stops them, collects the figures.
-//! - [`scenario`]: the named scenarios, each a table.
+//! - [`scenario`]: the named scenarios, each a table; [`cluster`]: the one against many instances.
 //! - [`results`], [`markdown`], [`chart`]: a benchmark run's results, docs/PERFORMANCE.md and its chart.
 
 pub mod chart;
 pub mod client;
+pub mod cluster;
 pub mod counting;
 pub mod feeder;
 pub mod http;

@@ -101,6 +101,12 @@ struct ScenarioArgs {
     token: String,
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The cluster scenario: an instance behind the balancer, as ID=PID=URL; repeatable.
+    #[arg(long = "instance")]
+    instances: Vec<pushlab_bench::cluster::Instance>,
+    /// The cluster scenario: Redis's pid, for its CPU per delivery.
+    #[arg(long)]
+    broker_pid: Option<u32>,
     /// A few seconds with a few clients (the CI smoke run).
     #[arg(long)]
     quick: bool,
@@ -203,6 +209,8 @@ async fn scenario_cmd(a: ScenarioArgs) -> ExitCode {
         quick: a.quick,
         transports: a.transports,
         feeder: None,
+        instances: a.instances,
+        broker_pid: a.broker_pid,
     };
     match scenario::run_scenario(&a.name, &setup).await {
         Ok(outcome) if a.json => {

@@ -16,8 +16,8 @@ use crate::report::{Report, ServerCost};
 use crate::run::{Options, context, host_of, run, run_with};
 use crate::{LoadError, http, procfs};
 
-pub const NAMES: [&str; 8] =
-    ["idle", "capacity", "fan-out", "scale", "latency", "wire-cost", "slow-consumer", "reconnect-storm"];
+pub const NAMES: [&str; 9] =
+    ["idle", "capacity", "fan-out", "scale", "latency", "wire-cost", "slow-consumer", "reconnect-storm", "cluster"];
 
 #[derive(Clone, Debug)]
 pub struct Setup {
@@ -30,6 +30,10 @@ pub struct Setup {
     pub transports: Vec<Transport>,
     /// nchan only: the runner publishes the events itself.
     pub feeder: Option<Arc<Feeder>>,
+    /// The `cluster` scenario: each instance behind the balancer at `url`.
+    pub instances: Vec<crate::cluster::Instance>,
+    /// The broker's (Redis's) pid, for its CPU per delivery.
+    pub broker_pid: Option<u32>,
 }
 
 /// One row of a scenario's table, with the run behind it.
@@ -48,15 +52,15 @@ pub struct Outcome {
 }
 
 impl Setup {
-    fn secs(&self, quick: f64, full: f64) -> Duration {
+    pub(crate) fn secs(&self, quick: f64, full: f64) -> Duration {
         Duration::from_secs_f64(if self.quick { quick } else { full })
     }
 
-    fn n(&self, quick: u32, full: u32) -> u32 {
+    pub(crate) fn n(&self, quick: u32, full: u32) -> u32 {
         if self.quick { quick } else { full }
     }
 
-    fn options(&self, transport: Transport, clients: u32, duration: Duration) -> Options {
+    pub(crate) fn options(&self, transport: Transport, clients: u32, duration: Duration) -> Options {
         Options {
             url: self.url.clone(),
             protocol: self.protocol,
@@ -71,11 +75,11 @@ impl Setup {
         }
     }
 
-    fn offers(&self, t: &Transport) -> bool {
+    pub(crate) fn offers(&self, t: &Transport) -> bool {
         self.transports.contains(t)
     }
 
-    async fn control(&self, action: ControlAction) -> Result<(), LoadError> {
+    pub(crate) async fn control(&self, action: ControlAction) -> Result<(), LoadError> {
         if let Some(feeder) = &self.feeder {
             match action {
                 ControlAction::SetRate { per_s } => feeder.set_rate(per_s),
@@ -112,13 +116,14 @@ pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {
         "wire-cost" => wire_cost(s).await?,
         "slow-consumer" => slow_consumer(s).await?,
         "reconnect-storm" => reconnect_storm(s).await?,
+        "cluster" => crate::cluster::cluster(s).await?,
         other => return Err(LoadError::Protocol(format!("no scenario {other:?}; try one of {NAMES:?}"))),
     };
     s.control(ControlAction::Resume).await?;
     Ok(Outcome { scenario: name.to_owned(), rows })
 }
 
-fn row(label: impl Into<String>, report: Report, extra: &[(&str, String)]) -> Row {
+pub(crate) fn row(label: impl Into<String>, report: Report, extra: &[(&str, String)]) -> Row {
     Row { label: label.into(), extra: extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), report }
 }
 

@@ -35,6 +35,9 @@ pub async fn handle(State(app): State<AppState>) -> impl IntoResponse {
         describe_gauge!("pushlab_rate_per_second", "Simulated events per second (instructor setting)");
         describe_gauge!("pushlab_paused", "1 when the simulator is paused");
         describe_gauge!("pushlab_delay_ms", "Delivery delay added by the instructor");
+        describe_gauge!("pushlab_broker_up", "1 while the broker answers (always 1 in memory)");
+        describe_gauge!("pushlab_leader", "1 while this instance holds the simulator's lease");
+        describe_gauge!("pushlab_instances", "Live instances in the cluster, from heartbeats");
         let counters = app.stats.counters();
         for t in Transport::ALL {
             let c = counters.get(t);
@@ -56,6 +59,12 @@ pub async fn handle(State(app): State<AppState>) -> impl IntoResponse {
         gauge!("pushlab_rate_per_second").set(settings.rate_per_s);
         gauge!("pushlab_paused").set(f64::from(u8::from(settings.paused)));
         gauge!("pushlab_delay_ms").set(settings.delay_ms as f64);
+        let (broker, instance) = (&app.broker, [("instance", app.broker.instance().to_owned())]);
+        let up = broker.state() != pushlab::BrokerState::Down;
+        gauge!("pushlab_broker_up", &instance).set(f64::from(u8::from(up)));
+        let leads = broker.leader().as_deref() == Some(broker.instance());
+        gauge!("pushlab_leader", &instance).set(f64::from(u8::from(leads)));
+        gauge!("pushlab_instances").set(broker.instances().len() as f64);
     });
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], recorder.handle().render())
 }

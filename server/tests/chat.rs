@@ -43,6 +43,15 @@ async fn time_and_stats_answer() {
     assert_eq!(stats["transports"]["poll"]["events"], 2);
     assert_eq!(stats["presence"]["poll"], 1);
     assert_eq!(stats["settings"], json!({"rate_per_s": 5.0, "paused": false, "delay_ms": 0}));
+    // Without a broker the instance is its own cluster, and its own leader.
+    let id = stats["instance"].as_str().unwrap();
+    assert_eq!(id.len(), 4, "four random base-36 characters: {id}");
+    assert_eq!((stats["broker"].as_str(), stats["leader"].as_str()), (Some("memory"), Some(id)));
+    assert_eq!(
+        stats["instances"],
+        json!([{"id": id, "leader": true, "age_ms": 0,
+        "connections": {"poll": 0, "long-poll": 0, "sse": 0, "ws": 0}}])
+    );
 }
 
 #[tokio::test]

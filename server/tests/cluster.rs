@@ -66,6 +66,8 @@ async fn a_cursor_from_one_instance_resumes_on_another_over_every_transport() {
 
     let s = stats(&a).await;
     assert_eq!((s["instance"].as_str(), s["broker"].as_str()), (Some("a"), Some("up")));
+    let metrics = a.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("pushlab_broker_up{instance=\"a\"} 1"), "{metrics}");
     eventually(WAIT, "both instances in /api/stats", async || {
         let ids: Vec<String> =
             stats(&b).await["instances"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().into()).collect();

@@ -2,10 +2,57 @@
 //! instructor's settings, from `GET /api/stats` every few seconds.
 
 use leptos::prelude::*;
-use pushlab::Transport;
+use pushlab::{BrokerState, Transport};
 
 use crate::components::format;
 use crate::lab::Lab;
+
+fn broker(b: BrokerState) -> &'static str {
+    match b {
+        BrokerState::Memory => "in memory (one instance)",
+        BrokerState::Up => "Redis: up",
+        BrokerState::Down => "Redis: down — publishing waits",
+    }
+}
+
+/// The cluster's instances from their heartbeats: the leader marked, the one
+/// this page talks to highlighted, open connections per held transport.
+#[component]
+fn Instances() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let held = || Transport::ALL.into_iter().filter(|t| t.is_held());
+    // Redrawn whole on each stats answer (every few seconds): a keyed list
+    // would cost the bundle more than it saves.
+    move || {
+        let instances = lab.server.with(|s| {
+            s.as_ref().filter(|s| s.instances.len() > 1 || s.broker != BrokerState::Memory).map(|s| s.instances.clone())
+        })?;
+        let mine = lab.instance.get();
+        let rows = instances
+            .into_iter()
+            .map(|i| {
+                let is_mine = mine.as_deref() == Some(i.id.as_str());
+                view! {
+                    <tr class:mine=is_mine>
+                        <td class="mono">{i.id}{i.leader.then_some(" ★ leader")}</td>
+                        {held().map(|t| view! { <td class="num">{*i.connections.get(t)}</td> }).collect_view()}
+                        <td class="num mono">{format::ms(i.age_ms as f64)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <div class="table-wrap"><table class="mini" data-testid="instances">
+                <thead><tr>
+                    <th>"instance"</th>
+                    {held().map(|t| view! { <th class="num">{t.as_str()}</th> }).collect_view()}
+                    <th class="num">"heartbeat"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table></div>
+        })
+    }
+}
 
 #[component]
 pub fn ServerView() -> impl IntoView {
@@ -22,7 +69,9 @@ pub fn ServerView() -> impl IntoView {
                 <div><dt>"paused"</dt><dd>{stat(|s| if s.settings.paused { "yes".into() } else { "no".into() })}</dd></div>
                 <div><dt>"delay"</dt><dd>{stat(|s| format::ms(s.settings.delay_ms as f64))}</dd></div>
                 <div><dt>"history"</dt><dd>{stat(|s| format!("{} / {}", s.history_len, s.history_capacity))}</dd></div>
+                <div><dt>"broker"</dt><dd data-testid="server-broker">{stat(|s| broker(s.broker).into())}</dd></div>
             </dl>
+            <Instances/>
             <div class="table-wrap"><table class="mini">
                 <thead><tr><th>"transport"</th><th class="num">"open"</th><th class="num">"requests"</th><th class="num">"events"</th><th class="num">"bytes"</th></tr></thead>
                 <tbody>

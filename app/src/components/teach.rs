@@ -114,10 +114,30 @@ pub fn TeachingPanel() -> impl IntoView {
             )
         })
     };
+    let clustered = move || lab.server.with(|s| s.as_ref().map_or(0, |s| s.instances.len()) > 1);
+    let cluster = move || {
+        let on = lab.instance.get().unwrap_or_else(|| "one instance".into());
+        let n = lab.server.with(|s| s.as_ref().map_or(0, |s| s.instances.len()));
+        if lab.active.get().is_stream() {
+            format!(
+                "{n} instances share one Redis stream. This stream stays on {on} for its whole life: a \
+                 connection is sticky by nature. If {on} dies, the page reconnects through the balancer, \
+                 lands on another instance, and resumes from its cursor — gaps stay 0."
+            )
+        } else {
+            format!(
+                "{n} instances share one Redis stream, behind a balancer without sticky sessions: each \
+                 request may land on another instance (the log's instance column; {on} answered last). \
+                 It works because the cursor is global — any instance can answer \"after my cursor\". \
+                 A design that keeps session state in one process needs sticky sessions instead."
+            )
+        }
+    };
     view! {
         <section class="card teach" aria-labelledby="teach-title" data-testid="teaching">
             {lesson_view}
             <p class="now" data-testid="teach-now">{now}</p>
+            {move || clustered().then(|| view! { <p class="now" data-testid="teach-cluster">{cluster}</p> })}
             <details class="rules">
                 <summary>"Rules of thumb, and the traps"</summary>
                 <ul>

@@ -59,6 +59,8 @@ pub struct LogEntry {
     pub bytes: Option<u64>,
     pub duration_ms: Option<f64>,
     pub note: String,
+    /// The server instance that answered (its `X-Pushlab-Instance`, or the stream's hello).
+    pub instance: Option<String>,
     /// Frames of one kind in a row, within `MERGE_MS`, share a line.
     pub count: u32,
 }
@@ -77,6 +79,7 @@ impl LogEntry {
             bytes: None,
             duration_ms: None,
             note: note.into(),
+            instance: None,
             count: 1,
         }
     }
@@ -86,12 +89,16 @@ impl LogEntry {
     pub fn bytes(self, bytes: u64) -> Self {
         LogEntry { bytes: Some(bytes), ..self }
     }
+    pub fn by(self, instance: Option<String>) -> Self {
+        LogEntry { instance, ..self }
+    }
     pub fn took(self, ms: f64) -> Self {
         LogEntry { duration_ms: Some(ms), ..self }
     }
     fn merges_into(&self, prev: &LogEntry) -> bool {
         matches!(self.kind, LogKind::SseEvent | LogKind::WsFrame)
             && (prev.kind, prev.transport) == (self.kind, self.transport)
+            && prev.instance == self.instance
             && self.at_ms - prev.at_ms < MERGE_MS
     }
 }

@@ -14,15 +14,18 @@ pub struct Reply {
     /// When its last byte arrived (local wall clock, ms; Resource Timing's
     /// `responseEnd`), not when the page got round to reading it.
     pub arrived_ms: f64,
+    /// The instance that answered (`X-Pushlab-Instance`).
+    pub instance: Option<String>,
 }
 
 pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, String> {
     let res = Request::get(url).abort_signal(signal).send().await.map_err(|e| e.to_string())?;
     let status = res.status();
+    let instance = res.headers().get(pushlab::cluster::INSTANCE_HEADER);
     let text = res.text().await.map_err(|e| e.to_string())?;
     let now = super::now_ms();
     let (wire_bytes, new_connection, arrived_ms) = timing(&res.url()).unwrap_or((None, false, now));
-    Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now) })
+    Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now), instance })
 }
 
 /// Reads the newest Resource Timing entry for `url` (size, new connection?, arrival), then clears

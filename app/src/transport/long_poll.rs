@@ -31,7 +31,8 @@ pub fn start(report: Report, cut: bool) -> PollLoop {
             let t0 = now_ms();
             report.request();
             report.status(Status::Waiting);
-            let entry = report.log(report.line(LogKind::LongPollHeld, t0, "held by the server"));
+            // Which instance holds it is known when it returns.
+            let entry = report.log(report.line(LogKind::LongPollHeld, t0, "held by the server").by(None));
             let reply = http::get(&url, signal.as_ref()).await;
             if !running.get() {
                 // Switched away or cut: the held line must not stay "held" forever.
@@ -45,6 +46,11 @@ pub fn start(report: Report, cut: bool) -> PollLoop {
             work(|| {
                 let now = now_ms();
                 let took = Some(now - t0);
+                if let Ok(r) = &reply {
+                    report.answered_by(r.instance.as_deref());
+                    let by = r.instance.clone();
+                    report.update_log(entry, |e| e.instance = by);
+                }
                 let answer = |r: &http::Reply, events| Answer {
                     status: r.status,
                     payload_bytes: r.text.len() as u64,

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use pushlab::{Event, ResetNotice};
+use pushlab::{Event, Hello, ResetNotice};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -99,6 +99,16 @@ impl Conn {
         });
         let _ = source.add_event_listener_with_callback("reset", reset.as_ref().unchecked_ref());
         listeners.push(reset);
+        // Sent once per stream: which instance this stream landed on.
+        let hello = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let data = e.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<Hello>(&data) {
+                Ok(hello) => report.answered_by(Some(&hello.instance)),
+                Err(err) => report.unparsed(arrival_ms(&e), data.len(), err),
+            }
+        });
+        let _ = source.add_event_listener_with_callback("hello", hello.as_ref().unchecked_ref());
+        listeners.push(hello);
 
         let weak: Weak<Self> = Rc::downgrade(this);
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new({

@@ -100,10 +100,13 @@ impl Conn {
                 report.opened(again);
                 let note = if again { "reconnected: resume sent" } else { "open: resume sent" };
                 report.log(report.line(LogKind::WsOpen, now_ms(), note).status(101).bytes(resume.len() as u64));
-                *c.ping.borrow_mut() = Some(Interval::new(PING_MS, move || {
+                // A first ping at once: its pong names the instance this socket landed on.
+                let ping = move || {
                     let ping = ClientMsg::Ping { nonce: serde_json::json!(now_ms()) };
                     let _ = ws.send_with_str(&serde_json::to_string(&ping).unwrap_or_default());
-                }));
+                };
+                ping();
+                *c.ping.borrow_mut() = Some(Interval::new(PING_MS, ping));
             }
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| work(|| on_frame(report, &e)));
@@ -144,7 +147,8 @@ fn on_frame(report: Report, e: &MessageEvent) {
             report.event(&env, at);
         }
         Ok(ServerMsg::Reset(notice)) => report.reset(&notice, at),
-        Ok(ServerMsg::Pong { nonce, .. }) => {
+        Ok(ServerMsg::Pong { nonce, instance, .. }) => {
+            report.answered_by(instance.as_deref());
             let line = report.line(LogKind::WsPong, at, "pong (round trip)").bytes(size);
             report.log(match nonce.as_f64() {
                 Some(sent) => line.took(at - sent),
