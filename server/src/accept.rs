@@ -38,10 +38,12 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What every connection is held to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub header_timeout: Duration,
     pub max_sockets: usize,
+    /// Named in the canned 503 too: every response says which instance wrote it.
+    pub instance: String,
 }
 
 /// Given to each request (as an extension): cuts its connection at once, and
@@ -122,7 +124,7 @@ pub async fn serve(
             },
         };
         let Ok(permit) = sockets.clone().try_acquire_owned() else {
-            refuse(&tcp);
+            refuse(&tcp, &limits.instance);
             stats.socket_refused();
             continue;
         };
@@ -167,11 +169,13 @@ async fn connection(
 
 /// Past the socket cap: a canned 503, written only if the socket takes it at
 /// once, then closed. No task, no buffer: the point is to hold nothing.
-fn refuse(tcp: &TcpStream) {
+fn refuse(tcp: &TcpStream, instance: &str) {
     const BODY: &str =
         r#"{"error":"too_many_sockets","message":"the server holds as many sockets as it may; try again shortly"}"#;
     let res = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         {}: {instance}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        pushlab::cluster::INSTANCE_HEADER,
         BODY.len()
     );
     let _ = tcp.try_write(res.as_bytes());

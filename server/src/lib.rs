@@ -307,8 +307,11 @@ pub async fn start(
     tasks.spawn(messages::prune(state.chat_limiter.clone(), shutdown.clone()));
     let publish = !state.config.no_presence;
     tasks.spawn(presence::run(hub, broker, state.stats.clone(), publish, shutdown.clone()));
-    let limits =
-        accept::Limits { header_timeout: state.config.header_timeout(), max_sockets: socket_cap(&state.config) };
+    let limits = accept::Limits {
+        header_timeout: state.config.header_timeout(),
+        max_sockets: socket_cap(&state.config),
+        instance: state.broker.instance().to_owned(),
+    };
     let serve = accept::serve(listener, router(state.clone()), limits, state.stats.clone(), shutdown.clone());
     let handle = tokio::spawn(async move {
         serve.await?;

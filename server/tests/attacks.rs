@@ -103,6 +103,8 @@ async fn past_max_sockets_a_connection_gets_a_canned_503_and_nothing_is_held() {
     let answer = read_all(&mut extra, WAIT).await.expect("refused at once");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains(r#""error":"too_many_sockets""#), "{answer}");
+    let instance = s.running.state.broker.instance();
+    assert!(answer.contains(&format!("x-pushlab-instance: {instance}\r\n")), "{answer}");
     drop(held);
     let deadline = Instant::now() + WAIT;
     while s.http.get(s.url("/api/time")).send().await.is_err() {

@@ -270,3 +270,44 @@ async fn when_the_leader_is_killed_another_takes_over_within_5_s_with_gaps_0() {
         }
     }
 }
+
+#[tokio::test]
+async fn only_the_leader_publishes_simulator_events_and_a_leaving_leader_hands_over_at_once() {
+    use pushlab_server::broker::{BrokerError, Sink};
+    let r = RedisServer::start();
+    let a = instance(&r, "a", &[]).await;
+    let b = instance(&r, "b", &[]).await;
+    assert_eq!(b.running.state.broker.leader().as_deref(), Some("a"), "the first to beat leads");
+    let counter = || vec![pushlab::Event::CounterUpdate { name: "t".into(), value: 1 }];
+    let refused = b.running.state.broker.publish(counter(), true).await;
+    assert!(matches!(refused, Err(BrokerError::NotLeader)), "a fenced publish from b: {refused:?}");
+    a.running.state.broker.publish(counter(), true).await.expect("the leader's goes in");
+    b.running.state.broker.publish(counter(), false).await.expect("chat and announcements need no lease");
+    b.wait_head(2).await;
+
+    // A graceful stop gives the lease up at once: no 3 s wait for its TTL.
+    let stopped = Instant::now();
+    a.running.shutdown();
+    a.running.wait().await.unwrap();
+    eventually(Duration::from_secs(2), "b leads", async || stats(&b).await["leader"].as_str() == Some("b")).await;
+    println!("handed over {:?} after the stop began", stopped.elapsed());
+    let ids: Vec<Value> = stats(&b).await["instances"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect();
+    assert_eq!(ids, [json!("b")], "its heartbeat is gone too");
+}
+
+#[tokio::test]
+async fn a_tls_redis_with_a_password_works_and_a_wrong_password_is_a_start_error() {
+    let dir = std::env::temp_dir().join(format!("pushlab-redis-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = RedisServer::tls(&dir, "s3cret");
+    let a = instance(&r, "a", &[]).await;
+    let b = instance(&r, "b", &[]).await;
+    a.append(3).await;
+    b.wait_head(3).await;
+    assert_eq!(stats(&b).await["broker"], "up");
+    let wrong = r.url().replace("s3cret", "nope");
+    let err = try_server(&["--redis", &wrong, "--instance-id", "c"]).await.err().expect("a wrong password is refused");
+    assert!(err.to_string().contains("Redis"), "{err}");
+    assert!(!err.to_string().contains("nope"), "the password is not logged: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

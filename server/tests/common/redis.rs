@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Child,
     pub port: u16,
+    /// Set for a TLS server with a password: its URL is `rediss://:<password>@…`.
+    tls_password: Option<String>,
 }
 
 fn free_port() -> u16 {
@@ -20,8 +22,37 @@ impl RedisServer {
 
     /// Starts one on `port` (again: a restart comes back empty).
     pub fn on(port: u16) -> Self {
+        Self::spawn(port, &["--port", &port.to_string()], None)
+    }
+
+    /// TLS only, with a self-signed certificate (written into `dir`) and a password.
+    pub fn tls(dir: &std::path::Path, password: &str) -> Self {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+        let (crt, key) = (dir.join("redis.crt"), dir.join("redis.key"));
+        std::fs::write(&crt, cert.cert.pem()).unwrap();
+        std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
+        let port = free_port().to_string();
+        let args = [
+            "--port",
+            "0",
+            "--tls-port",
+            &port,
+            "--tls-cert-file",
+            crt.to_str().unwrap(),
+            "--tls-key-file",
+            key.to_str().unwrap(),
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            password,
+        ];
+        Self::spawn(port.parse().unwrap(), &args, Some(password.into()))
+    }
+
+    fn spawn(port: u16, args: &[&str], tls_password: Option<String>) -> Self {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(args)
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -31,11 +62,15 @@ impl RedisServer {
             assert!(started.elapsed() < Duration::from_secs(10), "redis-server listens within 10 s");
             std::thread::sleep(Duration::from_millis(20));
         }
-        RedisServer { child, port }
+        RedisServer { child, port, tls_password }
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        match &self.tls_password {
+            // `#insecure`: the certificate is self-signed; the connection is still encrypted.
+            Some(pw) => format!("rediss://:{pw}@127.0.0.1:{}/0#insecure", self.port),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
     }
 
     fn signal(&self, sig: &str) {
