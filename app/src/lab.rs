@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use pushlab::{ControlAction, Envelope, Event, PerTransport, ResetNotice, ServerStats, Transport};
 
 use crate::model::comparison::Conditions;
-use crate::model::{ClockOffset, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas, Session};
+use crate::model::{ClockOffset, Clocks, Feed, LogEntry, LogKind, Metrics, RequestLog, Saas, Session};
 
 /// What the active transport is doing, for its badge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +49,10 @@ pub struct Lab {
     pub session: RwSignal<Session>,
     pub saas: RwSignal<Saas>,
     pub log: RwSignal<RequestLog>,
+    /// The offset in use: that of the instance answering the active transport.
     pub clock: RwSignal<ClockOffset>,
+    /// Every instance's offset, from `GET /api/time` (see `sync`).
+    pub clocks: StoredValue<Clocks>,
     /// The last event's latency, corrected and raw (ms).
     pub last_latency: RwSignal<Option<(f64, f64)>>,
     pub server: RwSignal<Option<ServerStats>>,
@@ -84,6 +87,7 @@ impl Lab {
             saas: RwSignal::new(Saas::default()),
             log: RwSignal::new(RequestLog::default()),
             clock: RwSignal::new(ClockOffset::default()),
+            clocks: StoredValue::new(Clocks::default()),
             last_latency: RwSignal::new(None),
             server: RwSignal::new(None),
             now_ms: RwSignal::new(0.0),
@@ -104,6 +108,20 @@ impl Lab {
             s.place.version = env!("CARGO_PKG_VERSION");
         });
         self
+    }
+
+    /// Takes new clock estimates, and uses the one of the instance answering now.
+    pub fn set_clocks(&self, clocks: Clocks) {
+        self.clocks.set_value(clocks);
+        self.use_clock_of_current();
+    }
+
+    /// Uses the offset of the instance that answers the active transport.
+    pub fn use_clock_of_current(&self) {
+        let c = self.clocks.with_value(|c| self.instance.with_untracked(|i| c.of(i.as_deref())));
+        if c.samples > 0 && self.clock.get_untracked() != c {
+            self.clock.set(c);
+        }
     }
 
     /// Local wall clock (ms); natively, the last tick (tests set it).

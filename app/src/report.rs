@@ -114,6 +114,7 @@ impl Report {
         let Some(id) = instance else { return };
         if self.lab.instance.with_untracked(|i| i.as_deref() != Some(id)) {
             self.lab.instance.set(Some(id.to_owned()));
+            self.lab.use_clock_of_current();
         }
     }
 

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use pushlab::{ServerStats, TimeResponse, Transport, paths};
 
 use crate::lab::Lab;
-use crate::model::ClockOffset;
+use crate::model::Clocks;
 use crate::transport::{Alive, http, now_ms};
 
 const TIME_SAMPLES: u32 = 8;
@@ -25,26 +25,28 @@ pub fn start(lab: Lab, alive: Alive) {
         while a.get() {
             // A refresh keeps the old estimate until the new round is complete.
             let first = lab.clock.with_untracked(|c| c.samples == 0);
-            let mut fresh = ClockOffset::default();
+            // Per instance: behind a balancer the round trips land on several.
+            let mut fresh = Clocks::default();
             for _ in 0..TIME_SAMPLES {
                 let t0 = now_ms();
                 if let Ok(r) = http::get(paths::TIME, None).await {
                     let t1 = now_ms();
                     if let Ok(time) = serde_json::from_str::<TimeResponse>(&r.text) {
-                        fresh.add_sample(t0 * 1000.0, time.now_us as f64, t1 * 1000.0);
+                        fresh.add_sample(r.instance.as_deref(), t0 * 1000.0, time.now_us as f64, t1 * 1000.0);
                         if first {
-                            lab.clock.set(fresh);
+                            lab.set_clocks(fresh.clone());
                         }
                     }
                 }
                 TimeoutFuture::new(150).await;
             }
-            if fresh.samples > 0 {
-                lab.clock.set(fresh);
+            if !fresh.is_empty() {
+                lab.set_clocks(fresh.clone());
             }
             // The estimate is off by up to half its round trip: a poor round
             // (a busy page or server) is tried again soon, not in a minute.
-            let poor = fresh.samples == 0 || fresh.rtt_us > POOR_RTT_US;
+            let best = fresh.of(None);
+            let poor = best.samples == 0 || best.rtt_us > POOR_RTT_US;
             TimeoutFuture::new(if poor { TIME_RETRY_MS } else { TIME_REFRESH_MS }).await;
         }
     });

@@ -27,9 +27,55 @@ impl ClockOffset {
     }
 }
 
+/// One estimate per server instance: behind a balancer, round trips land on
+/// several instances, and samples of one clock never mix into another's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Clocks {
+    /// (instance id, or "" when the answer named none; its estimate).
+    per: Vec<(String, ClockOffset)>,
+}
+
+impl Clocks {
+    pub fn add_sample(&mut self, instance: Option<&str>, t0: f64, server_us: f64, t1: f64) {
+        let id = instance.unwrap_or_default();
+        match self.per.iter_mut().find(|(i, _)| i == id) {
+            Some((_, c)) => c.add_sample(t0, server_us, t1),
+            None => {
+                let mut c = ClockOffset::default();
+                c.add_sample(t0, server_us, t1);
+                self.per.push((id.to_owned(), c));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per.is_empty()
+    }
+
+    /// The estimate of `instance`'s clock, else the one with the smallest round trip.
+    pub fn of(&self, instance: Option<&str>) -> ClockOffset {
+        let mine = instance.and_then(|id| self.per.iter().find(|(i, _)| i == id));
+        let best = || self.per.iter().min_by(|a, b| a.1.rtt_us.total_cmp(&b.1.rtt_us));
+        mine.or_else(best).map(|(_, c)| *c).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_instance_keeps_its_own_offset() {
+        let mut c = Clocks::default();
+        assert_eq!(c.of(Some("a")), ClockOffset::default());
+        c.add_sample(Some("a"), 1_000.0, 5_001_100.0, 1_200.0); // a runs 5 s ahead
+        c.add_sample(Some("b"), 2_000.0, 2_050.0, 2_100.0); // b agrees with us, a shorter round trip
+        c.add_sample(Some("a"), 3_000.0, 5_003_500.0, 4_000.0); // a slower round trip of a: ignored
+        assert_eq!((c.of(Some("a")).offset_us, c.of(Some("a")).samples), (5_000_000.0, 2));
+        assert_eq!(c.of(Some("b")).offset_us, 0.0);
+        assert_eq!(c.of(Some("zz")).offset_us, 0.0, "an unknown instance takes the best estimate");
+        assert_eq!(c.of(None).rtt_us, 100.0);
+    }
 
     #[test]
     fn keeps_the_sample_with_the_smallest_round_trip() {

@@ -12,7 +12,7 @@ pub mod projection;
 pub mod saas;
 pub mod tabs;
 
-pub use clock::ClockOffset;
+pub use clock::{ClockOffset, Clocks};
 pub use comparison::Session;
 pub use feed::{Accept, Feed};
 pub use log::{LogEntry, LogKind, RequestLog};

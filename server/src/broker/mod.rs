@@ -188,9 +188,11 @@ impl Broker {
         if hub.epoch() == cursor.epoch && hub.head() >= cursor.seq {
             return Settled::Ready;
         }
-        // Ask the stream: is this cursor real?
-        let Some((epoch, stream_head)) = r.stream_position().await else { return Settled::Ready };
-        if epoch != cursor.epoch || cursor.seq > stream_head {
+        // Ask the stream: is this cursor real? While Redis does not answer nobody can
+        // tell, and a cursor another instance issued just before must not get a 400.
+        if let Some((epoch, stream_head)) = r.stream_position().await
+            && (epoch != cursor.epoch || cursor.seq > stream_head)
+        {
             return Settled::Ready; // the hub answers: a reset, or ahead of the stream too
         }
         if !wait {
