@@ -3,16 +3,16 @@
 //! against one, the latency the Redis hop adds, the leader's takeover when it
 //! is killed, and Redis's own CPU per million deliveries.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pushlab::{ControlAction, ServerStats, Transport};
+use pushlab::{ControlAction, Transport};
 
+use crate::LoadError;
 use crate::procfs::{self, Sample};
+use crate::report::Report;
 use crate::report::ServerCost;
-use crate::run::{Options, host_of, run};
-use crate::scenario::{Row, Setup};
-use crate::{LoadError, http};
+use crate::run::{Options, run};
+use crate::scenario::{Row, Setup, stats_at};
 
 /// One instance of the cluster, reached directly (not through the balancer).
 #[derive(Clone, Debug)]
@@ -49,12 +49,6 @@ fn sample_all(pids: &[u32]) -> Option<Sample> {
     })
 }
 
-async fn stats(url: &str) -> Result<ServerStats, LoadError> {
-    let mut conn = http::connect(&host_of(url)?, Arc::default()).await?;
-    let (_, body) = conn.get_body("/api/stats").await?;
-    serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/stats: {e}")))
-}
-
 fn f(v: Option<f64>, digits: usize) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
 }
@@ -63,12 +57,27 @@ fn f(v: Option<f64>, digits: usize) -> String {
 const COLUMNS: [&str; 7] =
     ["deliveries/s", "instances' CPU s per million", "Redis CPU s per million", "p50 ms", "p99 ms", "takeover", "note"];
 
-fn extras(values: [String; 7]) -> Vec<(&'static str, String)> {
+/// A row's cells: what the report says, and the figures only some rows have
+/// (CPU of the instances and of Redis, the takeover, a note).
+fn cells(
+    report: &Report,
+    digits: usize,
+    cpu: [String; 2],
+    takeover: String,
+    note: &str,
+) -> Vec<(&'static str, String)> {
+    let [instances, redis] = cpu;
+    let latency = |p: fn(&crate::report::Latency) -> f64| f(report.latency_ms.as_ref().map(p), digits);
+    let values = [
+        format!("{:.0}", report.events_per_s),
+        instances,
+        redis,
+        latency(|l| l.p50),
+        latency(|l| l.p99),
+        takeover,
+        note.to_owned(),
+    ];
     COLUMNS.into_iter().zip(values).collect()
-}
-
-fn lat(report: &crate::report::Report, digits: usize) -> (String, String) {
-    (f(report.latency_ms.map(|l| l.p50), digits), f(report.latency_ms.map(|l| l.p99), digits))
 }
 
 pub async fn cluster(s: &Setup) -> Result<Vec<Row>, LoadError> {
@@ -90,16 +99,8 @@ pub async fn cluster(s: &Setup) -> Result<Vec<Row>, LoadError> {
             let cost = a.zip(b).map(|(a, b)| ServerCost::between(a, b, report.events));
             let redis = ra.zip(rb).map(|(a, b)| ServerCost::between(a, b, report.events));
             report.server = cost;
-            let (p50, p99) = lat(&report, 2);
-            let extra = extras([
-                format!("{:.0}", report.events_per_s),
-                f(cost.and_then(|c| c.cpu_s_per_million), 2),
-                f(redis.and_then(|c| c.cpu_s_per_million), 3),
-                p50,
-                p99,
-                String::new(),
-                String::new(),
-            ]);
+            let cpu = [f(cost.and_then(|c| c.cpu_s_per_million), 2), f(redis.and_then(|c| c.cpu_s_per_million), 3)];
+            let extra = cells(&report, 2, cpu, String::new(), "");
             rows.push(crate::scenario::row(format!("fan-out · {} · {how}", t.as_str()), report, &extra));
         }
     }
@@ -110,22 +111,14 @@ pub async fn cluster(s: &Setup) -> Result<Vec<Row>, LoadError> {
     for t in Transport::ALL.into_iter().filter(|t| s.offers(t)) {
         let opts = Options { url: first.url.clone(), server_pid: None, ..s.options(t, s.n(5, 100), s.secs(2.0, 10.0)) };
         let report = run(opts).await?;
-        let (p50, p99) = lat(&report, 3);
-        let extra = extras([
-            format!("{:.0}", report.events_per_s),
-            String::new(),
-            String::new(),
-            p50,
-            p99,
-            String::new(),
-            "directly on one instance".into(),
-        ]);
+        let extra = cells(&report, 3, Default::default(), String::new(), "directly on one instance");
         rows.push(crate::scenario::row(format!("latency · {}", t.as_str()), report, &extra));
     }
 
     // The leader killed (SIGKILL: no lease released): how long until another
     // instance holds the lease, and until an event reaches a subscriber again.
-    let leader = stats(&s.url).await?.leader.ok_or_else(|| LoadError::Protocol("the cluster has no leader".into()))?;
+    let leader =
+        stats_at(&s.url).await?.leader.ok_or_else(|| LoadError::Protocol("the cluster has no leader".into()))?;
     let (dead, survivor) = if leader == first.id { (first, second) } else { (second, first) };
     let opts = Options {
         url: survivor.url.clone(),
@@ -140,7 +133,7 @@ pub async fn cluster(s: &Setup) -> Result<Vec<Row>, LoadError> {
         return Err(LoadError::Protocol(format!("cannot kill instance {} (pid {})", dead.id, dead.pid)));
     }
     let takeover = loop {
-        if stats(&survivor.url).await?.leader.as_deref() == Some(survivor.id.as_str()) {
+        if stats_at(&survivor.url).await?.leader.as_deref() == Some(survivor.id.as_str()) {
             break killed.elapsed();
         }
         if killed.elapsed() > Duration::from_secs(30) {
@@ -150,16 +143,8 @@ pub async fn cluster(s: &Setup) -> Result<Vec<Row>, LoadError> {
     };
     let mut report = watcher.await.map_err(|e| LoadError::Protocol(e.to_string()))??;
     report.server = None;
-    let (p50, p99) = lat(&report, 2);
-    let extra = extras([
-        format!("{:.0}", report.events_per_s),
-        String::new(),
-        String::new(),
-        p50,
-        p99,
-        format!("{:.2} s", takeover.as_secs_f64()),
-        format!("{} (the leader) killed; a subscriber on {} read on", dead.id, survivor.id),
-    ]);
+    let note = format!("{} (the leader) killed; a subscriber on {} read on", dead.id, survivor.id);
+    let extra = cells(&report, 2, Default::default(), format!("{:.2} s", takeover.as_secs_f64()), &note);
     rows.push(crate::scenario::row("leader killed", report, &extra));
     Ok(rows)
 }

@@ -95,10 +95,15 @@ impl Setup {
     }
 
     async fn stats(&self) -> Result<ServerStats, LoadError> {
-        let mut conn = http::connect(&host_of(&self.url)?, Arc::default()).await?;
-        let (_, body) = conn.get_body("/api/stats").await?;
-        serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/stats: {e}")))
+        stats_at(&self.url).await
     }
+}
+
+/// `GET /api/stats` of the server at `url`.
+pub(crate) async fn stats_at(url: &str) -> Result<ServerStats, LoadError> {
+    let mut conn = http::connect(&host_of(url)?, Arc::default()).await?;
+    let (_, body) = conn.get_body("/api/stats").await?;
+    serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/stats: {e}")))
 }
 
 pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {

@@ -216,28 +216,11 @@ async fn joining_checks_the_token_the_id_and_the_broker() {
     assert!(err.to_string().contains("cannot reach Redis"), "{err}");
 }
 
-/// The real binary as one instance of the cluster; its URL from its log.
+/// The real binary as one instance of the cluster.
 fn spawn_instance(redis: &str, id: &str, args: &[&str]) -> (std::process::Child, String) {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pushlab"))
-        .args(["--addr", "127.0.0.1:0", "--redis", redis, "--instance-id", id, "--token", "test-token"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the pushlab binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("a log line").unwrap();
-        if let Some(i) = line.find("http://") {
-            break line[i..].trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let mut all = vec!["--addr", "127.0.0.1:0", "--redis", redis, "--instance-id", id, "--token", "test-token"];
+    all.extend_from_slice(args);
+    common::spawn_binary(&all)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

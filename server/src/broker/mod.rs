@@ -185,7 +185,7 @@ impl Broker {
         };
         let mut head = hub.subscribe();
         let mine = |hub: &Hub| hub.epoch() == cursor.epoch && hub.head() >= cursor.seq;
-        if hub.epoch() == cursor.epoch && hub.head() >= cursor.seq {
+        if mine(hub) {
             return Settled::Ready;
         }
         // Ask the stream: is this cursor real? While Redis does not answer nobody can

@@ -263,7 +263,7 @@ impl Redis {
         let sent_at_us = now_us();
         let k = &self.inner.keys;
         let mut call = self.inner.append.key(&k.epoch);
-        call.key(&k.seq).key(&k.stream).key(&k.leader).key(&k.cap);
+        call.key(&k.seq).key(&k.stream).key(&k.cap).key(&k.leader);
         let deadline_us = sent_at_us + COMMAND_TIMEOUT.as_micros() as i64;
         call.arg(new_epoch()).arg(self.inner.cap).arg(if fenced { self.instance() } else { "" });
         call.arg(sent_at_us).arg(deadline_us);
