@@ -11,6 +11,7 @@
 //! - [`ws`]: the WebSocket client → server and server → client frames.
 //! - [`stats`]: `GET /api/stats`, the server's view of itself.
 //! - [`control`]: the instructor's actions and settings.
+//! - [`fault`]: the traps the instructor switches on, their parameters and ranges.
 //! - [`transport`]: the four transports' names as they appear on the wire.
 //! - [`paths`]: the endpoints' paths.
 
@@ -19,6 +20,7 @@ pub mod cluster;
 pub mod control;
 pub mod cursor;
 pub mod event;
+pub mod fault;
 pub mod paths;
 pub mod stats;
 mod tagged;
@@ -30,6 +32,7 @@ pub use cluster::{BrokerState, Hello, InstanceInfo};
 pub use control::{ControlAction, Settings};
 pub use cursor::{Cursor, CursorError};
 pub use event::{Envelope, Event, JobState, NotificationKind, PresenceCounts};
+pub use fault::{Fault, FaultChange, FaultName};
 pub use stats::{Announced, PerTransport, ServerStats, TransportCounters};
 pub use transport::Transport;
 pub use ws::{ClientMsg, ServerMsg};

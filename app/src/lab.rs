@@ -70,6 +70,8 @@ pub struct Lab {
     pub busy: RwSignal<f64>,
     /// The server instance that answered the active transport last.
     pub instance: RwSignal<Option<String>>,
+    /// Every reconnect and switch, and how it recovered.
+    pub ledger: RwSignal<crate::model::recovery::Ledger>,
     /// What changed since the views last heard (see `flush`).
     dirty: StoredValue<u8>,
 }
@@ -97,6 +99,7 @@ impl Lab {
             announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
             instance: RwSignal::new(None),
+            ledger: RwSignal::new(Default::default()),
             dirty: StoredValue::new(0),
         }
         .with_interval(interval_s)
@@ -159,7 +162,7 @@ impl Lab {
     /// are the rows' conditions unless the stream announced a change since.
     pub fn on_stats(&self, stats: ServerStats, asked_ms: f64) {
         let fresh = asked_ms >= self.session.with_untracked(|s| s.settings_heard_ms);
-        let s = stats.settings;
+        let s = &stats.settings;
         self.conditions(&|c| {
             if fresh {
                 (c.rate_per_s, c.delay_ms) = (Some(s.rate_per_s), Some(s.delay_ms));
@@ -174,6 +177,14 @@ impl Lab {
     /// time it was off is not measured).
     pub fn begin(&self, t: Transport) {
         self.session_mut(&mut |s| s.begin(t));
+        let (now, cursor) = (self.clock_ms(), self.feed.with_untracked(|f| f.cursor.clone()));
+        self.ledger.update(|l| l.begin(t, now, cursor));
+    }
+
+    /// A request of transport `t` went out (the ledger times recoveries from it).
+    pub fn asked(&self, t: Transport) {
+        let now = self.clock_ms();
+        self.ledger.update_untracked(|l| l.asked(t, now));
     }
 
     /// Shows the state the server rendered the page with, and resumes after its cursor.
@@ -196,6 +207,11 @@ impl Lab {
     pub fn set_status(&self, s: Status) {
         if self.status.try_update_untracked(|x| std::mem::replace(x, s)) != Some(s) {
             self.touch(Dirty::STATUS);
+            if s == Status::Reconnecting {
+                let (now, cursor) = (self.clock_ms(), self.feed.with_untracked(|f| f.cursor.clone()));
+                let t = self.active.get_untracked();
+                self.ledger.update(|l| l.lost(t, now, cursor));
+            }
         }
     }
 
@@ -225,6 +241,9 @@ impl Lab {
         let corrected_ms = clock.latency_us(env.sent_at_us, at_ms * 1000.0) / 1000.0;
         let latency = if clock.samples > 0 { corrected_ms } else { raw_ms };
         let live = at_ms - latency >= self.since_ms.get_untracked();
+        if self.ledger.with_untracked(|l| l.entries.front().is_some_and(|r| r.done_ms.is_none())) {
+            self.ledger.update(|l| l.event(t, env.seq, at_ms - latency, at_ms));
+        }
         self.metrics_of(t, |m| m.record(at_ms, live.then_some(latency)));
         if live {
             self.last_latency.update_untracked(|l| *l = Some((latency, raw_ms)));
@@ -255,6 +274,8 @@ impl Lab {
         self.touch(Dirty::FEED);
         self.metrics_of(t, |m| m.resets += 1);
         let missed = notice.missed.map_or("unknown".to_string(), |n| n.to_string());
+        let why = format!("{:?}: {missed} missed", notice.reason).to_lowercase();
+        self.ledger.update(|l| l.reset(t, why));
         self.log_entry(LogEntry::new(t, LogKind::Reset, at_ms, format!("{:?}: {missed} missed", notice.reason)));
     }
 

@@ -31,10 +31,11 @@ pub mod transport;
 use leptos::prelude::*;
 use pushlab::Envelope;
 
-use crate::components::announce::{AnnouncementBanner, TabsWarning};
+use crate::components::announce::{AnnouncementBanner, FaultBanner, TabsWarning};
 use crate::components::compare::Comparison;
 use crate::components::figures::Figures;
 use crate::components::instructor::InstructorPanel;
+use crate::components::ledger::RecoveryLedger;
 use crate::components::log::RequestLogView;
 use crate::components::saas::{ChatBox, Counter, Jobs, Notifications, Presence};
 use crate::components::server::ServerView;
@@ -165,6 +166,7 @@ fn Dashboard(link: model::link::Link) -> impl IntoView {
                 </nav>
             </header>
             <AnnouncementBanner/>
+            <FaultBanner/>
             <TabsWarning/>
             // In projector mode the instructor's panel moves up beside the figures
             // (CSS order), so a control and its effect share the screen.
@@ -176,6 +178,7 @@ fn Dashboard(link: model::link::Link) -> impl IntoView {
                 <div class="col-third"><Notifications/></div>
                 <div class="col-wide"><RequestLogView/></div>
                 <div class="col-side"><ChatBox/></div>
+                <div class="col-full"><RecoveryLedger/></div>
                 <div class="col-full"><Comparison/></div>
                 <div class="col-half"><ServerView/></div>
                 <div class="col-half slot-instructor"><InstructorPanel/></div>

@@ -38,6 +38,11 @@ impl Report {
         self.t
     }
 
+    /// The WebSocket heartbeat the instructor set (`settings.ws_ping_s`), seconds.
+    pub fn ws_ping_s(&self) -> u64 {
+        self.lab.server.with_untracked(|s| s.as_ref().map_or(pushlab::fault::DEFAULT_PING_S, |s| s.settings.ws_ping_s))
+    }
+
     fn count(&self, f: impl FnOnce(&mut Metrics)) {
         self.lab.metrics_of(self.t, f);
     }
@@ -49,6 +54,7 @@ impl Report {
     /// A request went out: a poll, a long poll, or a stream or socket being opened.
     pub fn request(&self) {
         self.count(|m| m.requests += 1);
+        self.lab.asked(self.t);
     }
 
     /// A stream or socket is open (one TCP connection each); `again` after a failure or cut.

@@ -53,12 +53,19 @@ pub struct Limits {
 pub struct ConnHandle {
     cut: CancellationToken,
     _socket: Arc<(OwnedSemaphorePermit, SocketGuard)>,
+    /// Turned once the connection is a WebSocket: the faults that act on its socket.
+    ws_faults: crate::fault::io::Arm,
 }
 
 impl ConnHandle {
     /// Closes the connection now, whatever hyper is waiting for.
     pub fn cut(&self) {
         self.cut.cancel();
+    }
+
+    /// The connection became a WebSocket: `ws-dies` and `idle-cut` act on its socket from now on.
+    pub fn arm_ws(&self, control: crate::control::Control, shutdown: CancellationToken) {
+        crate::fault::io::arm(&self.ws_faults, control, shutdown);
     }
 }
 
@@ -129,7 +136,11 @@ pub async fn serve(
             continue;
         };
         tune(&tcp);
-        let conn = ConnHandle { cut: CancellationToken::new(), _socket: Arc::new((permit, stats.socket())) };
+        let conn = ConnHandle {
+            cut: CancellationToken::new(),
+            _socket: Arc::new((permit, stats.socket())),
+            ws_faults: Default::default(),
+        };
         conns.spawn(connection(builder.clone(), tcp, peer, router.clone(), conn, shutdown.clone()));
     }
     drop(listener);
@@ -147,12 +158,14 @@ async fn connection(
     shutdown: CancellationToken,
 ) {
     let cut = conn.cut.clone();
+    let arm = conn.ws_faults.clone();
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(conn.clone());
         router.clone().oneshot(req.map(axum::body::Body::new))
     });
-    let served = builder.serve_connection(TokioIo::new(tcp), service).with_upgrades();
+    let io = crate::fault::io::FaultyIo::new(tcp, arm);
+    let served = builder.serve_connection(TokioIo::new(io), service).with_upgrades();
     let mut served = std::pin::pin!(served);
     tokio::select! {
         _ = served.as_mut() => return,

@@ -5,6 +5,7 @@
 //! open connections watch.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -12,7 +13,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use pushlab::control::{BURST_RANGE, DELAY_RANGE, RATE_RANGE};
-use pushlab::{Announced, ControlAction, Event, PerTransport, Settings, Transport};
+use pushlab::fault::{KEEPALIVE_S, PING_S};
+use pushlab::{Announced, ControlAction, Event, FaultChange, FaultName, PerTransport, Settings, Transport};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::watch;
 
@@ -34,6 +36,10 @@ pub struct Control {
 struct Inner {
     token: String,
     settings: watch::Sender<Settings>,
+    /// What `reset_lab` returns to: the flags' settings.
+    defaults: Settings,
+    /// When each fault (by `FaultName as usize`) was last switched on, µs.
+    since: [AtomicI64; 5],
     /// Bumped to drop every connection of a transport.
     drops: PerTransport<watch::Sender<u64>>,
     /// Events the simulator owes: bursts are produced by the simulator so they look like its stream.
@@ -44,7 +50,7 @@ struct Inner {
 
 impl Control {
     pub fn new(token: String, rate: f64) -> (Self, tokio::sync::mpsc::Receiver<u32>) {
-        Self::with_settings(token, Settings { rate_per_s: rate, paused: false, delay_ms: 0 })
+        Self::with_settings(token, Settings::new(rate, 15))
     }
 
     pub fn with_settings(token: String, settings: Settings) -> (Self, tokio::sync::mpsc::Receiver<u32>) {
@@ -52,7 +58,9 @@ impl Control {
         let control = Control {
             inner: Arc::new(Inner {
                 token,
+                defaults: Settings { faults: Vec::new(), ..settings.clone() },
                 settings: watch::channel(settings).0,
+                since: Default::default(),
                 drops: PerTransport::from_fn(|_| watch::channel(0).0),
                 bursts,
                 announced: Default::default(),
@@ -66,7 +74,32 @@ impl Control {
     }
 
     pub fn settings(&self) -> Settings {
-        *self.inner.settings.borrow()
+        self.inner.settings.borrow().clone()
+    }
+
+    /// Reads the settings in place: the hot paths read them per batch, and must not clone.
+    pub fn with<R>(&self, f: impl FnOnce(&Settings) -> R) -> R {
+        f(&self.inner.settings.borrow())
+    }
+
+    /// When fault `name` was last switched on (µs; 0 if never).
+    pub fn fault_since(&self, name: FaultName) -> i64 {
+        self.inner.since[name as usize].load(Ordering::Relaxed)
+    }
+
+    fn since(&self) -> [i64; 5] {
+        std::array::from_fn(|i| self.inner.since[i].load(Ordering::Relaxed))
+    }
+
+    fn set_since(&self, since: [i64; 5]) {
+        for (a, v) in self.inner.since.iter().zip(since) {
+            a.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// What `reset_lab` returns to.
+    pub fn defaults(&self) -> &Settings {
+        &self.inner.defaults
     }
 
     pub fn watch_settings(&self) -> watch::Receiver<Settings> {
@@ -81,11 +114,11 @@ impl Control {
     /// The configured delivery delay still owed for an event published at `sent_at_us`.
     /// The instructor's delivery delay, in microseconds.
     pub fn delay_us(&self) -> i64 {
-        self.settings().delay_ms as i64 * 1000
+        self.with(|s| s.delay_ms as i64 * 1000)
     }
 
     pub fn delay_left(&self, sent_at_us: i64) -> Option<Duration> {
-        let delay_us = self.settings().delay_ms as i64 * 1000;
+        let delay_us = self.delay_us();
         let left = sent_at_us + delay_us - now_us();
         (delay_us > 0 && left > 0).then(|| Duration::from_micros(left as u64))
     }
@@ -109,6 +142,13 @@ impl Control {
             ControlAction::Delay { ms } if !DELAY_RANGE.contains(&ms) => {
                 Err(ApiError::OutOfRange("ms must be 0–10000".into()))
             }
+            ControlAction::Fault(FaultChange::On(f)) => f.check().map_err(ApiError::OutOfRange),
+            ControlAction::SetKeepalive { s } if !KEEPALIVE_S.contains(&s) => {
+                Err(ApiError::OutOfRange(format!("s must be {}–{}", KEEPALIVE_S.start(), KEEPALIVE_S.end())))
+            }
+            ControlAction::SetPing { s } if !PING_S.contains(&s) => {
+                Err(ApiError::OutOfRange(format!("s must be {}–{}", PING_S.start(), PING_S.end())))
+            }
             _ => Ok(()),
         }
     }
@@ -127,13 +167,35 @@ impl Control {
             ControlAction::Resume => s.send_modify(|s| s.paused = false),
             ControlAction::Drop { transport } => self.drop_here(transport),
             ControlAction::Delay { ms } => s.send_modify(|s| s.delay_ms = ms),
+            ControlAction::Fault(change) => {
+                let mut since = self.since();
+                s.send_modify(|s| crate::fault::change(&mut s.faults, &mut since, change, now_us()));
+                self.set_since(since);
+            }
+            ControlAction::SetKeepalive { s: secs } => s.send_modify(|s| s.keepalive_s = secs),
+            ControlAction::SetPing { s: secs } => s.send_modify(|s| s.ws_ping_s = secs),
+            ControlAction::ResetLab => {
+                s.send_replace(self.inner.defaults.clone());
+            }
         }
         Ok(self.settings())
     }
 
-    /// Takes settings the cluster decided; a value equal to the current one wakes nobody.
-    pub fn set(&self, settings: Settings) {
-        self.inner.settings.send_if_modified(|s| std::mem::replace(s, settings) != settings);
+    /// Takes settings the cluster decided, with when each fault went on; a
+    /// value equal to the current one wakes nobody.
+    pub fn set(&self, settings: Settings, since: [i64; 5]) {
+        self.set_since(since);
+        self.inner.settings.send_if_modified(|s| {
+            let changed = *s != settings;
+            *s = settings;
+            changed
+        });
+    }
+
+    /// Switches off the faults whose 30 minutes are over; true when one went.
+    pub fn expire_faults(&self) -> bool {
+        let since = self.since();
+        self.inner.settings.send_if_modified(|s| crate::fault::expire(&mut s.faults, &since, now_us()))
     }
 
     /// Cuts this instance's connections of `t`.
@@ -179,6 +241,21 @@ impl Control {
         let want = self.inner.token.as_bytes();
         let same = given.len() == want.len() && given.bytes().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if same { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+}
+
+/// Switches off, once a second, the faults whose lifetime is over.
+pub async fn expire_faults(control: Control, shutdown: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {
+                if control.expire_faults() {
+                    tracing::info!("a fault switched on 30 minutes ago is off");
+                }
+            }
+        }
     }
 }
 
@@ -238,6 +315,16 @@ pub fn describe(action: &ControlAction) -> String {
         ControlAction::Delay { ms } => {
             format!("The instructor holds every delivery until {ms} ms after publish: latency rises by that much.")
         }
+        ControlAction::Fault(FaultChange::On(f)) => {
+            format!("Fault on: {} — {}. ({})", f.name(), f.name().imitates(), f.describe())
+        }
+        ControlAction::Fault(FaultChange::Off(name)) => format!("Fault off: {name}."),
+        ControlAction::Fault(FaultChange::Clear) => "Every fault is off.".into(),
+        ControlAction::SetKeepalive { s } => format!("The SSE keep-alive is now every {s} s."),
+        ControlAction::SetPing { s } => {
+            format!("The WebSocket heartbeat is now every {s} s: a socket silent for {} s is presumed dead.", 2 * s)
+        }
+        ControlAction::ResetLab => "The instructor reset the lab: default rate, no delay, no fault.".into(),
     }
 }
 
@@ -263,6 +350,26 @@ mod tests {
         assert!(drops.has_changed().unwrap());
         assert!(c.apply(ControlAction::Drop { transport: Transport::Poll }).is_err());
         assert_eq!(c.settings().rate_per_s, 50.0, "a refused action changed nothing");
+    }
+
+    #[test]
+    fn faults_and_intervals_are_set_checked_and_reset() {
+        use pushlab::Fault;
+        let (c, _) = Control::new("t".into(), 5.0);
+        let on = |f| ControlAction::Fault(FaultChange::On(f));
+        c.apply(on(Fault::IdleCut { after_s: 10 })).unwrap();
+        assert!(c.fault_since(FaultName::IdleCut) > 0);
+        assert!(
+            matches!(c.apply(on(Fault::IdleCut { after_s: 0 })), Err(ApiError::OutOfRange(m)) if m.contains("after_s"))
+        );
+        assert_eq!(c.apply(ControlAction::SetPing { s: 5 }).unwrap().ws_ping_s, 5);
+        assert!(c.apply(ControlAction::SetPing { s: 4 }).is_err());
+        assert!(c.apply(ControlAction::SetKeepalive { s: 16 }).is_err());
+        c.apply(ControlAction::SetRate { per_s: 100.0 }).unwrap();
+        assert_eq!(c.settings().faults, [Fault::IdleCut { after_s: 10 }]);
+        assert!(!c.expire_faults(), "not yet");
+        let reset = c.apply(ControlAction::ResetLab).unwrap();
+        assert_eq!(reset, Settings::new(5.0, 15));
     }
 
     #[test]

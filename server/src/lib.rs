@@ -13,6 +13,7 @@
 //! - [`control`]: the instructor's token-guarded actions.
 //! - [`messages`]: chat from clients (`POST /api/messages`, WS `chat`).
 //! - [`transport`]: `poll`, `long_poll`, `sse`, `ws` — one module each.
+//! - [`fault`]: the traps the instructor switches on, acting between the handlers and the socket.
 //! - [`origin`]: the server's own origins; `Host` and WebSocket `Origin` checks.
 //! - [`metrics`]: `GET /metrics` in Prometheus text format.
 //! - [`error`]: every API error as a status and a JSON body.
@@ -28,6 +29,7 @@ pub mod broker;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod fault;
 pub mod hub;
 pub mod messages;
 pub mod metrics;
@@ -98,9 +100,13 @@ pub fn router(state: AppState) -> Router {
     use pushlab::paths;
     use transport::{long_poll, poll, sse, ws};
     // Full paths from the wire crate (one place for them), merged rather than nested.
-    let api = Router::new()
+    // Faults act on poll answers here; on streams and sockets, in their own modules.
+    let polls = Router::new()
         .route(paths::POLL, get(poll::handle))
         .route(paths::LONG_POLL, get(long_poll::handle))
+        .route_layer(axum::middleware::from_fn_with_state(state.control.clone(), fault::http::polls));
+    let api = Router::new()
+        .merge(polls)
         .route(paths::SSE, get(sse::handle))
         .route(paths::WS, get(ws::handle))
         .route(paths::MESSAGES, post(messages::post))
@@ -243,7 +249,7 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let instance: Arc<str> = config.instance_id.clone().unwrap_or_else(random_instance_id).into();
     let stats = Stats::new(config.max_connections);
-    let seed = pushlab::Settings { rate_per_s: config.rate, paused: false, delay_ms: 0 };
+    let seed = pushlab::Settings::new(config.rate, config.keepalive);
     let tasks = TaskTracker::new();
     let (hub, control, bursts, broker) = match &config.redis {
         None => {
@@ -256,9 +262,11 @@ pub async fn start(
         Some(url) => {
             use broker::redis::{Redis, cluster, connect, mirror};
             let joined =
-                connect(url, &config.redis_prefix, &instance, config.token.as_deref(), config.history, seed).await?;
+                connect(url, &config.redis_prefix, &instance, config.token.as_deref(), config.history, seed.clone())
+                    .await?;
             let hub = Hub::with_epoch(joined.epoch, joined.cap as usize, transport::frames::encode);
-            let (control, bursts) = Control::with_settings(joined.token.clone(), joined.settings.settings);
+            let (control, bursts) = Control::with_settings(joined.token.clone(), seed.clone());
+            control.set(joined.settings.settings.clone(), joined.settings.since);
             let redis = Redis::new(joined, instance.clone(), hub.clone(), control.clone(), stats.clone());
             let head = mirror::load(&redis).await.map_err(StartError::Load)?;
             // Seen by the cluster before serving: its id is taken, and it may lead at once.
@@ -305,6 +313,7 @@ pub async fn start(
     );
     tasks.spawn(sim);
     tasks.spawn(messages::prune(state.chat_limiter.clone(), shutdown.clone()));
+    tasks.spawn(control::expire_faults(control.clone(), shutdown.clone()));
     let publish = !state.config.no_presence;
     tasks.spawn(presence::run(hub, broker, state.stats.clone(), publish, shutdown.clone()));
     let limits = accept::Limits {

@@ -273,7 +273,7 @@ async fn lead<S: Sink>(
     // run on a value it was not started for (reading them at the top of the
     // loop once left a rate cut from 1000/s to 5/s waiting minutes for its
     // next event, and turned resumes into bursts).
-    let mut s = *settings.borrow_and_update();
+    let mut s = settings.borrow_and_update().clone();
     let mut pace = Pace::new();
     let (mut burst_owed, mut next_slice) = (0u64, Instant::now());
     // A leadership nobody can take away (no broker) has no sender left to watch.
@@ -289,7 +289,7 @@ async fn lead<S: Sink>(
             },
             changed = settings.changed() => {
                 if changed.is_err() { return Led::Stopped; }
-                s = *settings.borrow_and_update();
+                s = settings.borrow_and_update().clone();
                 pace = Pace::new();
             }
             // The next burst is taken once this one is out: the queue in Control stays bounded.

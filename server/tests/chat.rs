@@ -42,7 +42,10 @@ async fn time_and_stats_answer() {
     assert_eq!(stats["transports"]["poll"]["requests"], 1);
     assert_eq!(stats["transports"]["poll"]["events"], 2);
     assert_eq!(stats["presence"]["poll"], 1);
-    assert_eq!(stats["settings"], json!({"rate_per_s": 5.0, "paused": false, "delay_ms": 0}));
+    assert_eq!(
+        stats["settings"],
+        json!({"rate_per_s": 5.0, "paused": false, "delay_ms": 0, "faults": [], "keepalive_s": 15, "ws_ping_s": 20})
+    );
     // Without a broker the instance is its own cluster, and its own leader.
     let id = stats["instance"].as_str().unwrap();
     assert_eq!(id.len(), 4, "four random base-36 characters: {id}");

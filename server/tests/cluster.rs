@@ -294,3 +294,36 @@ async fn a_tls_redis_with_a_password_works_and_a_wrong_password_is_a_start_error
     assert!(!err.to_string().contains("nope"), "the password is not logged: {err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn faults_and_intervals_switched_on_one_instance_act_at_the_others_sockets_within_a_second() {
+    let r = RedisServer::start();
+    let a = instance(&r, "a", &[]).await;
+    let b = instance(&r, "b", &[]).await;
+    let mut ws = b.ws().await;
+    ws.send(&ClientMsg::Resume { after: Some(b.cursor(b.running.state.hub.head())) }).await;
+    let res = a.control(json!({"action": "fault", "fault": "ws-dies", "after_ms": 0})).await;
+    assert_eq!(res.status(), 200);
+    a.control(json!({"action": "set_ping", "s": 9})).await;
+    eventually(Duration::from_secs(1), "B follows the fault and the heartbeat", async || {
+        let s = stats(&b).await["settings"].clone();
+        s["faults"] == json!([{"fault": "ws-dies", "after_ms": 0}]) && s["ws_ping_s"] == 9
+    })
+    .await;
+    // B's open socket is now dead: a ping gets no pong.
+    ws.send(&ClientMsg::Ping { nonce: json!(1) }).await;
+    loop {
+        match tokio::time::timeout(Duration::from_millis(1500), ws.next()).await {
+            Err(_) => break,                         // silence
+            Ok(Ok(ServerMsg::Event(_))) => continue, // announcements sent before it died
+            Ok(other) => panic!("a dead socket said {other:?}"),
+        }
+    }
+    // Cleared through B, it is off on A too.
+    b.control(json!({"action": "reset_lab"})).await;
+    eventually(Duration::from_secs(1), "A follows the reset", async || {
+        let s = stats(&a).await["settings"].clone();
+        s["faults"] == json!([]) && s["ws_ping_s"] == 20
+    })
+    .await;
+}

@@ -38,7 +38,7 @@ async fn control_needs_the_token_and_checks_ranges() {
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap(),
-        json!({"rate_per_s": 50.0, "paused": false, "delay_ms": 0})
+        json!({"rate_per_s": 50.0, "paused": false, "delay_ms": 0, "faults": [], "keepalive_s": 15, "ws_ping_s": 20})
     );
     let stats: serde_json::Value = s.get("/api/stats").await.json().await.unwrap();
     assert_eq!(stats["settings"]["rate_per_s"], 50.0);

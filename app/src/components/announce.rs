@@ -20,6 +20,31 @@ pub fn AnnouncementBanner() -> impl IntoView {
     }
 }
 
+/// Every fault the instructor has on, on every page: what it imitates, and its parameters.
+#[component]
+pub fn FaultBanner() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let faults = move || lab.server.with(|s| s.as_ref().map(|s| s.settings.faults.clone()).unwrap_or_default());
+    move || {
+        let faults = faults();
+        (!faults.is_empty()).then(|| {
+            view! {
+                <div class="announce bad fault" role="alert" data-testid="fault-banner">
+                    <span class="announce-when">"Fault on"</span>
+                    <ul class="faults">
+                        {faults.into_iter().map(|f| view! {
+                            <li data-fault=f.name().as_str()>
+                                <strong>{f.name().as_str()}</strong>
+                                {format!(": {} — {}", f.name().imitates(), f.describe())}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}
+
 /// Before the browser's per-origin connection limit silently stalls a tab.
 #[component]
 pub fn TabsWarning() -> impl IntoView {

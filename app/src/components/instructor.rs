@@ -1,10 +1,11 @@
 //! The instructor's panel: unlocked with the token printed at start-up, it
 //! drives `POST /api/control` (through [`crate::api`]) — rate, bursts, pause,
-//! drops, delay.
+//! drops, delay, the traps (faults) and the keep-alive and heartbeat intervals.
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use pushlab::{ControlAction, Settings, Transport};
+use pushlab::fault::FaultName;
+use pushlab::{ControlAction, Fault, FaultChange, Settings, Transport};
 
 use crate::lab::Lab;
 
@@ -18,6 +19,8 @@ pub fn InstructorPanel() -> impl IntoView {
     let rate = RwSignal::new("20".to_string());
     let burst = RwSignal::new("100".to_string());
     let delay = RwSignal::new("0".to_string());
+    let keepalive = RwSignal::new("15".to_string());
+    let ping = RwSignal::new("20".to_string());
 
     // One request to the control endpoint; `None` only checks the token.
     let send = move |action: Option<ControlAction>| {
@@ -25,9 +28,11 @@ pub fn InstructorPanel() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match crate::api::control(&token.get_untracked(), action.as_ref()).await {
                 Ok(s) => {
-                    settings.set(Some(s));
                     rate.set(s.rate_per_s.to_string());
                     delay.set(s.delay_ms.to_string());
+                    keepalive.set(s.keepalive_s.to_string());
+                    ping.set(s.ws_ping_s.to_string());
+                    settings.set(Some(s));
                     unlocked.set(true);
                     feedback.set(match action {
                         Some(a) => format!("done: {}", describe(&a)),
@@ -46,7 +51,14 @@ pub fn InstructorPanel() -> impl IntoView {
         send(None);
     };
     let paused = move || {
-        settings.get().is_some_and(|s| s.paused) || lab.server.with(|s| s.as_ref().is_some_and(|s| s.settings.paused))
+        settings.with(|s| s.as_ref().is_some_and(|s| s.paused))
+            || lab.server.with(|s| s.as_ref().is_some_and(|s| s.settings.paused))
+    };
+    // On as the instructor's last answer or the server's stats say, whichever is newer to this page.
+    let fault_on = move |name: FaultName| {
+        settings
+            .with(|s| s.as_ref().map(|s| s.fault(name).is_some()))
+            .unwrap_or_else(|| lab.server.with(|s| s.as_ref().is_some_and(|s| s.settings.fault(name).is_some())))
     };
     view! {
         <section class="card instructor" aria-labelledby="instructor-title">
@@ -73,6 +85,28 @@ pub fn InstructorPanel() -> impl IntoView {
                                 on:click=move |_| send(Some(ControlAction::Drop { transport: t }))>{t.as_str()}</button>
                         }).collect_view()}
                     </div>
+                    <div class="row faults-row">
+                        <span class="drop-label">"Traps:"</span>
+                        {FaultName::ALL.into_iter().map(|name| view! {
+                            <button type="button" class="ghost" data-testid=format!("fault-{}", name.as_str())
+                                aria-pressed=move || fault_on(name).to_string()
+                                title=name.imitates()
+                                on:click=move |_| send(Some(ControlAction::Fault(if fault_on(name) {
+                                    FaultChange::Off(name)
+                                } else {
+                                    FaultChange::On(Fault::default_of(name))
+                                })))>{name.as_str()}</button>
+                        }).collect_view()}
+                        <button type="button" class="ghost" data-testid="fault-none"
+                            on:click=move |_| send(Some(ControlAction::Fault(FaultChange::Clear)))>"all off"</button>
+                    </div>
+                    <div class="controls-grid">
+                        <label>"SSE keep-alive s"<input type="number" min="1" max="15" data-testid="keepalive" bind:value=keepalive/></label>
+                        <button type="button" data-testid="set-keepalive" on:click=move |_| send(Some(ControlAction::SetKeepalive { s: number(keepalive) as u64 }))>"Set keep-alive"</button>
+                        <label>"WS heartbeat s"<input type="number" min="5" max="60" data-testid="ping" bind:value=ping/></label>
+                        <button type="button" data-testid="set-ping" on:click=move |_| send(Some(ControlAction::SetPing { s: number(ping) as u64 }))>"Set heartbeat"</button>
+                        <button type="button" class="ghost" data-testid="reset-lab" on:click=move |_| send(Some(ControlAction::ResetLab))>"Reset the lab"</button>
+                    </div>
                 })
             } else {
                 Either::Right(view! {
@@ -97,5 +131,11 @@ fn describe(a: &ControlAction) -> String {
         ControlAction::Resume => "resumed".into(),
         ControlAction::Drop { transport } => format!("dropped every {transport} connection"),
         ControlAction::Delay { ms } => format!("delay {ms} ms"),
+        ControlAction::Fault(FaultChange::On(f)) => format!("{} on ({})", f.name(), f.describe()),
+        ControlAction::Fault(FaultChange::Off(name)) => format!("{name} off"),
+        ControlAction::Fault(FaultChange::Clear) => "every fault off".into(),
+        ControlAction::SetKeepalive { s } => format!("keep-alive every {s} s"),
+        ControlAction::SetPing { s } => format!("heartbeat every {s} s"),
+        ControlAction::ResetLab => "lab reset".into(),
     }
 }

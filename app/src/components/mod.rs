@@ -6,6 +6,7 @@ pub mod compare;
 pub mod figures;
 pub mod format;
 pub mod instructor;
+pub mod ledger;
 pub mod log;
 pub mod saas;
 pub mod server;

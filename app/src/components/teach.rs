@@ -2,7 +2,7 @@
 //! to choose it — next to what it is costing right now.
 
 use leptos::prelude::*;
-use pushlab::Transport;
+use pushlab::{FaultName, Transport};
 
 use crate::components::format;
 use crate::lab::Lab;
@@ -72,6 +72,32 @@ fn lesson(t: Transport) -> Lesson {
     }
 }
 
+/// What a fault does to the page, and how real deployments avoid it.
+fn trap(name: FaultName) -> (&'static str, &'static str) {
+    match name {
+        FaultName::Buffering => (
+            "Server-Sent Events arrive in clumps, seconds late: the latency chart climbs and the log shows              many events at the same instant. Polling and WebSocket are untouched.",
+            "A proxy (or a compression layer) holds the streamed response until its buffer fills. Send              X-Accel-Buffering: no (this server does; nginx honours it unless told to ignore it), switch              proxy buffering off for the stream, and never compress text/event-stream.",
+        ),
+        FaultName::HoldFirst => (
+            "A new stream, socket or long poll waits seconds before its first byte; afterwards it flows.",
+            "An antivirus or inspecting proxy scans a response before letting it through. Measure the time              to first byte; a fallback rule (\"no event within N s: switch to long polling\") helps only              if N is longer than the hold — otherwise every page falls back.",
+        ),
+        FaultName::IdleCut => (
+            "Connections that stay quiet longer than the cut are closed: with the stream paused,              reconnects climb until the keep-alive (SSE) or heartbeat (WebSocket) is shorter than the cut.",
+            "Load balancers close idle connections (often after 60 s). Send heartbeats shorter than every              idle timeout on the path — keep-alive comments for SSE, pings for WebSocket — and hold long              polls for less than the timeout.",
+        ),
+        FaultName::Latency => (
+            "Every answer and frame comes late by the same amount (plus jitter); order is kept.",
+            "A slow path is the network's, not the transport's: compare the transports' latency — each pays              it once per event, polling pays it on every request as well.",
+        ),
+        FaultName::WsDies => (
+            "The WebSocket goes silent with no close: no events, no pongs. Only the page's heartbeat notices              — after two intervals without a pong it says the connection is presumed dead, reconnects and              resumes with gaps 0.",
+            "NATs, proxies and mobile networks drop idle or long-lived flows without telling either side.              Heartbeat from both ends and give up after a missed pong or two: TCP alone may take minutes.",
+        ),
+    }
+}
+
 #[component]
 pub fn TeachingPanel() -> impl IntoView {
     let lab = expect_context::<Lab>();
@@ -133,10 +159,27 @@ pub fn TeachingPanel() -> impl IntoView {
             )
         }
     };
+    let faults = move || lab.server.with(|s| s.as_ref().map(|s| s.settings.faults.clone()).unwrap_or_default());
+    let traps = move || {
+        faults()
+            .into_iter()
+            .map(|f| {
+                let (see, fix) = trap(f.name());
+                view! {
+                    <div class="trap" data-testid="teach-trap" data-fault=f.name().as_str()>
+                        <h3>{format!("Trap on: {}", f.name())}</h3>
+                        <p><strong>"What you see: "</strong>{see}</p>
+                        <p><strong>"Cause and fix: "</strong>{fix}</p>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <section class="card teach" aria-labelledby="teach-title" data-testid="teaching">
             {lesson_view}
             <p class="now" data-testid="teach-now">{now}</p>
+            {traps}
             {move || clustered().then(|| view! { <p class="now" data-testid="teach-cluster">{cluster}</p> })}
             <details class="rules">
                 <summary>"Rules of thumb, and the traps"</summary>

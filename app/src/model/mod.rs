@@ -9,6 +9,7 @@ pub mod link;
 pub mod log;
 pub mod metrics;
 pub mod projection;
+pub mod recovery;
 pub mod saas;
 pub mod tabs;
 

@@ -1,5 +1,9 @@
 //! WebSocket: resume on open, an application ping, reconnect with capped
 //! exponential backoff plus jitter after every close we did not ask for.
+//!
+//! The heartbeat: a ping every `settings.ws_ping_s`; with no pong for two of
+//! them the socket is presumed dead (a middlebox may drop it silently: no
+//! close ever comes), abandoned, and replaced — it resumes from its cursor.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -15,7 +19,8 @@ use crate::frame::{arrival_ms, work};
 use crate::lab::Status;
 use crate::model::LogKind;
 use crate::report::Report;
-const PING_MS: u32 = 15_000;
+/// How often the heartbeat looks at the clock.
+const HEARTBEAT_TICK_MS: u32 = 500;
 
 pub struct WsClient(Rc<Conn>);
 
@@ -44,6 +49,8 @@ struct Conn {
     socket: RefCell<Option<WebSocket>>,
     handlers: RefCell<Option<Handlers>>,
     ping: RefCell<Option<Interval>>,
+    /// Local ms of the last ping sent and the last pong heard.
+    beat: std::cell::Cell<(f64, f64)>,
 }
 
 impl Drop for WsClient {
@@ -66,6 +73,7 @@ pub fn start(report: Report, cut: bool) -> WsClient {
         socket: RefCell::default(),
         handlers: RefCell::default(),
         ping: RefCell::default(),
+        beat: Default::default(),
     });
     Conn::open(&conn);
     WsClient(conn)
@@ -106,10 +114,28 @@ impl Conn {
                     let _ = ws.send_with_str(&serde_json::to_string(&ping).unwrap_or_default());
                 };
                 ping();
-                *c.ping.borrow_mut() = Some(Interval::new(PING_MS, ping));
+                let opened = now_ms();
+                c.beat.set((opened, opened));
+                let weak = Rc::downgrade(&c);
+                *c.ping.borrow_mut() = Some(Interval::new(HEARTBEAT_TICK_MS, move || {
+                    if let Some(c) = weak.upgrade() {
+                        Conn::heartbeat(&c, &ping);
+                    }
+                }));
             }
         });
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| work(|| on_frame(report, &e)));
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+            let weak = weak.clone();
+            move |e: MessageEvent| {
+                work(|| {
+                    if on_frame(report, &e)
+                        && let Some(c) = weak.upgrade()
+                    {
+                        c.beat.set((c.beat.get().0, now_ms()));
+                    }
+                })
+            }
+        });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             let Some(c) = weak.upgrade() else { return };
             c.ping.borrow_mut().take();
@@ -134,10 +160,39 @@ impl Conn {
         *this.handlers.borrow_mut() = Some(Handlers { _open: on_open, _message: on_message, _close: on_close });
         *this.socket.borrow_mut() = Some(ws);
     }
+
+    /// Pings every `ws_ping_s`; after two without a pong, gives the socket up and opens another.
+    fn heartbeat(this: &Rc<Self>, ping: &impl Fn()) {
+        let period_ms = this.report.ws_ping_s() as f64 * 1000.0;
+        let (sent, heard) = this.beat.get();
+        let now = now_ms();
+        let silent = now - heard;
+        if silent > 2.0 * period_ms {
+            let report = this.report;
+            let note = format!("no pong for {:.0} s: connection presumed dead", silent / 1000.0);
+            report.log(report.line(LogKind::Closed, now, note));
+            this.ping.borrow_mut().take();
+            // No close handshake: a dead path would never complete it. The old socket is left to die.
+            if let Some(ws) = this.socket.borrow_mut().take() {
+                ws.set_onclose(None);
+                ws.set_onmessage(None);
+                let _ = ws.close();
+            }
+            if this.reopen.alive() {
+                report.status(Status::Reconnecting);
+                let again = this.clone();
+                this.reopen.schedule(move || Conn::open(&again));
+            }
+        } else if now - sent >= period_ms {
+            ping();
+            this.beat.set((now, heard));
+        }
+    }
 }
 
-fn on_frame(report: Report, e: &MessageEvent) {
-    let Some(text) = e.data().as_string() else { return };
+/// Handles one frame; true when it was a pong (the heartbeat's proof of life).
+fn on_frame(report: Report, e: &MessageEvent) -> bool {
+    let Some(text) = e.data().as_string() else { return false };
     let at = arrival_ms(e);
     let size = text.len() as u64;
     report.frame(text.len());
@@ -154,10 +209,12 @@ fn on_frame(report: Report, e: &MessageEvent) {
                 Some(sent) => line.took(at - sent),
                 None => line,
             });
+            return true;
         }
         Ok(ServerMsg::Error { message }) => report.failed(report.line(LogKind::Error, at, message).bytes(size)),
         // A newer server's frame type: skipped, not an error (see `ServerMsg::Unknown`).
         Ok(ServerMsg::Unknown) => {}
         Err(err) => report.unparsed(at, text.len(), err),
     }
+    false
 }

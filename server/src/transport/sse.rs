@@ -12,7 +12,6 @@
 //! A reset travels in the stream (EventSource gives up on any non-200), and
 //! its `id:` is the new cursor so the browser's next `Last-Event-ID` is valid.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,20 +82,16 @@ pub async fn handle(
     let body_gone = CancellationToken::new();
     let body = Reader { rx, _gone: body_gone.clone().drop_guard() };
     let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
-    let start = Start {
-        epoch: start.epoch,
-        after: Some(start.after),
-        peer: peer.ip(),
-        keep_alive: app.config.keepalive(),
-        open,
-    };
+    let start = Start { epoch: start.epoch, after: Some(start.after), peer: peer.ip(), open };
     app.tasks.spawn(run(Ctx::of(&app), out, start));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
     ];
-    Ok((headers, Body::from_stream(body.into_stream())).into_response())
+    // Faults act between the stream and the socket, where a proxy would.
+    let body = crate::fault::body::sse(Box::pin(body.into_stream()), app.control.clone());
+    Ok((headers, Body::from_stream(body)).into_response())
 }
 
 /// What the loop hands the body: a batch of events, or bytes of its own.
@@ -115,7 +110,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + Send {
+    fn into_stream(self) -> impl futures_util::Stream<Item = Bytes> + Send {
         stream::unfold(self, |mut r| async move {
             let bytes = match r.rx.recv().await? {
                 Chunk::Events(events) if events.len() == 1 => events[0].frames.sse.clone(),
@@ -128,7 +123,7 @@ impl Reader {
                 }
                 Chunk::Bytes(b) => b,
             };
-            Some((Ok(bytes), r))
+            Some((bytes, r))
         })
     }
 }

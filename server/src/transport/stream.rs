@@ -21,10 +21,10 @@ use super::{BATCH, Stop, stop_signal};
 use super::{Published, Read};
 use crate::broker::Broker;
 use crate::control::Control;
-use crate::messages;
 use crate::stats::ConnGuard;
 use crate::stats::Stats;
 use crate::{AppState, Hub};
+use crate::{fault, messages};
 use governor::DefaultKeyedRateLimiter;
 use tokio_util::sync::CancellationToken;
 
@@ -93,8 +93,12 @@ pub struct Start {
     /// `None` until a WebSocket's first `resume`: no events before it.
     pub after: Option<u64>,
     pub peer: IpAddr,
-    pub keep_alive: Duration,
     pub open: ConnGuard,
+}
+
+/// The keep-alive (SSE) or heartbeat (WebSocket) period the instructor set.
+fn period(control: &Control, hears: bool) -> Duration {
+    Duration::from_secs(control.with(|s| if hears { s.ws_ping_s } else { s.keepalive_s }).max(1))
 }
 
 /// After a resume that replays more than a batch, no other for this long.
@@ -137,11 +141,18 @@ impl Ctx {
 pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     let t = C::TRANSPORT;
     let slow = app.slow;
-    let Start { mut epoch, mut after, peer, keep_alive, open: _open } = start;
+    let Start { mut epoch, mut after, peer, open: _open } = start;
     let mut head = app.hub.subscribe();
     let mut stop = std::pin::pin!(stop_signal(&app.shutdown, &app.control, t));
+    let mut settings = app.control.watch_settings();
+    settings.borrow_and_update();
+    let mut keep_alive = period(&app.control, C::HEARS);
     let mut tick = interval_at(Instant::now() + keep_alive, keep_alive);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The `latency` fault: each frame's own jitter, and the last frame's due time,
+    // so a later frame never overtakes an earlier one.
+    let salt: u64 = rand::random();
+    let mut last_due_us = i64::MIN;
     let mut last_heard = Instant::now();
     // Set while the instructor's delay holds the oldest unsent event.
     let mut due_at: Option<Instant> = None;
@@ -174,11 +185,29 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
                 Read::Events(mut events) if !events.is_empty() => {
                     // The delay is read once per batch: the events due by now go; the rest
                     // come with a later read.
-                    let delay_us = app.control.delay_us();
+                    // Read once per batch, as is the `latency` fault.
+                    let (delay_us, latency) = app.control.with(|s| (s.delay_ms as i64 * 1000, fault::latency(s, t)));
                     let now = crate::hub::now_us();
-                    let due = events.iter().take_while(|e| e.sent_at_us + delay_us <= now).count();
+                    let mut first_due = None;
+                    let due = events
+                        .iter()
+                        .take_while(|e| {
+                            let slow = latency.map_or(0, |(ms, j)| ms + fault::jitter_us(salt, e.seq, j));
+                            let at = if latency.is_none() {
+                                e.sent_at_us + delay_us
+                            } else {
+                                (e.sent_at_us + delay_us + slow).max(last_due_us)
+                            };
+                            first_due.get_or_insert(at);
+                            let go = at <= now;
+                            if go && latency.is_some() {
+                                last_due_us = at;
+                            }
+                            go
+                        })
+                        .count();
                     if due == 0 {
-                        let left = (events[0].sent_at_us + delay_us - now).max(0) as u64;
+                        let left = (first_due.unwrap_or(now) - now).max(0) as u64;
                         due_at = Some(Instant::now() + Duration::from_micros(left));
                     } else {
                         events.truncate(due);
@@ -227,6 +256,20 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
                     continue;
                 }
                 _ = tick.tick() => Woke::Tick,
+                changed = settings.changed() => {
+                    if changed.is_err() {
+                        break End::Shutdown;
+                    }
+                    // The instructor changed the keep-alive or heartbeat: the next one comes
+                    // one new period after now.
+                    let now_period = period(&app.control, C::HEARS);
+                    if now_period != keep_alive {
+                        keep_alive = now_period;
+                        tick = interval_at(Instant::now() + keep_alive, keep_alive);
+                        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                    }
+                    continue;
+                }
             }
         };
         let said = match woke {
@@ -393,7 +436,9 @@ mod tests {
 
     /// A stream from the head (`after: Some(0)`), or waiting for a resume (`None`).
     fn start<const H: bool>(after: Option<u64>, keep_alive: Duration, slow: Duration, stalled: bool) -> Rig {
-        let (control, _) = Control::new("t".into(), 5.0);
+        let settings =
+            pushlab::Settings { ws_ping_s: keep_alive.as_secs(), ..pushlab::Settings::new(5.0, keep_alive.as_secs()) };
+        let (control, _) = Control::with_settings("t".into(), settings);
         let stats = Stats::new(10);
         let hub = Hub::with_epoch(1, 1000, super::super::frames::encode);
         let broker = Broker::Memory(crate::broker::Memory::new("test".into(), hub.clone(), stats.clone()));
@@ -410,7 +455,7 @@ mod tests {
         let (did, did_rx) = mpsc::unbounded_channel();
         let ch = Fake::<H> { said, did, t0: Instant::now(), stalled };
         let open = stats.open(Fake::<H>::TRANSPORT).unwrap();
-        let start = Start { epoch: 1, after, peer: [127, 0, 0, 1].into(), keep_alive, open };
+        let start = Start { epoch: 1, after, peer: [127, 0, 0, 1].into(), open };
         tokio::spawn(run(ctx.clone(), ch, start));
         Rig { ctx, said: said_tx, did: did_rx }
     }

@@ -34,8 +34,6 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 16 * 1024;
 /// Largest message (and frame) a client may send; bigger ones close with 1009.
 pub const MAX_MESSAGE: usize = 64 * 1024;
-/// Protocol-level ping period; a peer silent for two periods is gone.
-pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// A close frame gets this long to go out.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -65,13 +63,33 @@ pub async fn handle(
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            let start = Start { epoch: app.hub.epoch(), after: None, peer: ip, keep_alive: PING_EVERY, open };
+            // The heartbeat is the instructor's (`set_ping`); a peer silent for two periods is gone.
+            let start = Start { epoch: app.hub.epoch(), after: None, peer: ip, open };
+            if let Some(c) = &conn {
+                c.arm_ws(app.control.clone(), app.shutdown.clone());
+            }
             // The connection's socket permit lives as long as the socket.
             tasks.track_future(async move {
                 let _conn = conn;
+                hold_first(&app).await;
                 run(Ctx::of(&app), WsOut { socket }, start).await
             })
         }))
+}
+
+/// `hold-first`: the socket is neither read nor written for `ms` after the
+/// upgrade, as a proxy holding a new stream's first bytes would leave it.
+async fn hold_first(app: &AppState) {
+    let held = app.control.with(|s| match crate::fault::on(s, pushlab::FaultName::HoldFirst, Transport::Ws) {
+        Some(pushlab::Fault::HoldFirst { ms }) => Some(Duration::from_millis(ms.into())),
+        _ => None,
+    });
+    if let Some(d) = held {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = app.shutdown.cancelled() => {}
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

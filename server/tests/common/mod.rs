@@ -100,6 +100,14 @@ impl Server {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A GET that fails at the connection (cut), not with a status.
+    pub async fn get_err(&self, path: &str) -> bool {
+        match self.http.get(self.url(path)).send().await {
+            Err(_) => true,
+            Ok(res) => res.bytes().await.is_err(),
+        }
+    }
+
     pub async fn poll(&self, query: &str) -> (u16, serde_json::Value) {
         let res = self.get(&format!("/api/poll?{query}")).await;
         let status = res.status().as_u16();

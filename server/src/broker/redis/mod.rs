@@ -128,7 +128,7 @@ pub async fn connect(
     if beat.and_then(|b| cluster::Beat::parse(&b)).is_some_and(|b| b.age_ms() < cluster::BEAT_TTL.as_millis() as u64) {
         return Err(JoinError::IdTaken(instance.into()));
     }
-    let settings = settings::seed(&mut conn, &keys, seed).await.map_err(failed)?;
+    let settings = settings::seed(&mut conn, &keys, &seed).await.map_err(failed)?;
     let epoch = epoch.parse().unwrap_or_else(|_| new_epoch());
     Ok(Connected { client, conn, keys, epoch, cap, token: stored, settings })
 }
@@ -315,7 +315,8 @@ impl Redis {
             }
             return Ok(self.inner.control.settings());
         }
-        let doc = settings::change(&mut conn, k, &action).await.map_err(|_| self.down())?;
+        let doc =
+            settings::change(&mut conn, k, &action, self.inner.control.defaults()).await.map_err(|_| self.down())?;
         self.follow(doc);
         Ok(self.inner.control.settings())
     }
