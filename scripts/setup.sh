@@ -47,8 +47,10 @@ if [[ "$(wasm-opt --version 2>/dev/null)" != *"version ${BINARYEN_VERSION%%.*}"*
 fi
 
 # Debian's packages: Redis and nginx for many instances (the cluster tests,
-# scripts/cluster.sh), Chromium for the browser tests. One apt-get for all.
+# scripts/cluster.sh, scripts/proxy.sh), zopfli for the release's gzip,
+# Chromium for the browser tests. One apt-get for all.
 packages=()
+command -v zopfli >/dev/null || packages+=(zopfli)
 command -v redis-server >/dev/null || packages+=(redis-server)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx-light)
 if $with_browser && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium); fi

@@ -1,7 +1,9 @@
 //! `POST /api/control`: the instructor's actions, and the settings they change.
 
-use serde::de::{Deserializer, Error, IgnoredAny};
+use serde::de::{Deserializer, Error};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::fault::{DEFAULT_PING_S, Fault, FaultChange};
 use crate::tagged::{self, Tagged};
@@ -9,8 +11,7 @@ use crate::transport::Transport;
 
 /// Read in one pass (see `tagged`): announcements carry one, and serde's
 /// derive for tagged enums would add its intermediate tree to the WASM.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ControlAction {
     SetRate {
         per_s: f64,
@@ -42,63 +43,94 @@ pub enum ControlAction {
 
 tagged::deserialize_tagged!(ControlAction);
 
+/// Written by hand: serde's derive for a tagged enum with a newtype variant
+/// (`Fault`) pulls a whole wrapping serializer into the WASM.
+impl Serialize for ControlAction {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let tag = |m: &mut S::SerializeMap, name: &str| m.serialize_entry("action", name);
+        match self {
+            ControlAction::SetRate { per_s } => {
+                tag(&mut m, "set_rate")?;
+                m.serialize_entry("per_s", per_s)?;
+            }
+            ControlAction::Burst { n } => {
+                tag(&mut m, "burst")?;
+                m.serialize_entry("n", n)?;
+            }
+            ControlAction::Pause => tag(&mut m, "pause")?,
+            ControlAction::Resume => tag(&mut m, "resume")?,
+            ControlAction::Drop { transport } => {
+                tag(&mut m, "drop")?;
+                m.serialize_entry("transport", transport)?;
+            }
+            ControlAction::Delay { ms } => {
+                tag(&mut m, "delay")?;
+                m.serialize_entry("ms", ms)?;
+            }
+            ControlAction::Fault(change) => {
+                tag(&mut m, "fault")?;
+                change.entries(&mut m)?;
+            }
+            ControlAction::SetKeepalive { s } => {
+                tag(&mut m, "set_keepalive")?;
+                m.serialize_entry("s", s)?;
+            }
+            ControlAction::SetPing { s } => {
+                tag(&mut m, "set_ping")?;
+                m.serialize_entry("s", s)?;
+            }
+            ControlAction::ResetLab => tag(&mut m, "reset_lab")?,
+        }
+        m.end()
+    }
+}
+
 impl Tagged for ControlAction {
     const TAG: &'static str = "action";
     const EXPECTING: &'static str = "a control action tagged by `action`";
 
     fn read<'de, D: Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct SetRate {
-            per_s: f64,
-        }
-        #[derive(Deserialize)]
-        struct Burst {
-            n: u32,
-        }
-        #[derive(Deserialize)]
-        struct Drop {
-            transport: Transport,
-        }
-        #[derive(Deserialize)]
-        struct Delay {
-            ms: u64,
-        }
-        #[derive(Deserialize)]
-        struct Seconds {
-            s: u64,
-        }
-        let plain = |action, rest: D| IgnoredAny::deserialize(rest).map(|_| action);
+        // Read through a JSON value, which the dashboard decodes anyway: one
+        // derived reader per action's fields cost the WASM more than this.
+        let Value::Object(rest) = Value::deserialize(rest)? else {
+            return Err(D::Error::custom("expected an object"));
+        };
+        let get = |field: &'static str| rest.get(field).ok_or_else(|| D::Error::missing_field(field));
+        let number = |field: &'static str| {
+            get(field)?.as_u64().ok_or_else(|| D::Error::custom(format!("`{field}` must be a whole number, 0 or more")))
+        };
+        let seconds = || number("s");
         Ok(match tag {
-            "set_rate" => ControlAction::SetRate { per_s: SetRate::deserialize(rest)?.per_s },
-            "burst" => ControlAction::Burst { n: Burst::deserialize(rest)?.n },
-            "pause" => plain(ControlAction::Pause, rest)?,
-            "resume" => plain(ControlAction::Resume, rest)?,
-            "drop" => ControlAction::Drop { transport: Drop::deserialize(rest)?.transport },
-            "delay" => ControlAction::Delay { ms: Delay::deserialize(rest)?.ms },
-            "fault" => ControlAction::Fault(FaultChange::read(rest)?),
-            "set_keepalive" => ControlAction::SetKeepalive { s: Seconds::deserialize(rest)?.s },
-            "set_ping" => ControlAction::SetPing { s: Seconds::deserialize(rest)?.s },
-            "reset_lab" => plain(ControlAction::ResetLab, rest)?,
-            other => {
-                return Err(D::Error::unknown_variant(
-                    other,
-                    &[
-                        "set_rate",
-                        "burst",
-                        "pause",
-                        "resume",
-                        "drop",
-                        "delay",
-                        "fault",
-                        "set_keepalive",
-                        "set_ping",
-                        "reset_lab",
-                    ],
-                ));
+            "set_rate" => ControlAction::SetRate {
+                per_s: get("per_s")?.as_f64().ok_or_else(|| D::Error::custom("`per_s` must be a number"))?,
+            },
+            "burst" => ControlAction::Burst {
+                n: u32::try_from(number("n")?).map_err(|_| D::Error::custom("`n` is too large"))?,
+            },
+            "pause" => ControlAction::Pause,
+            "resume" => ControlAction::Resume,
+            "drop" => {
+                let t = get("transport")?;
+                let transport = t.as_str().and_then(|t| t.parse().ok()).ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "unknown variant {t} for `transport`: expected poll, long-poll, sse or ws"
+                    ))
+                })?;
+                ControlAction::Drop { transport }
             }
+            "delay" => ControlAction::Delay { ms: number("ms")? },
+            "fault" => ControlAction::Fault(FaultChange::from_value(Value::Object(rest)).map_err(D::Error::custom)?),
+            "set_keepalive" => ControlAction::SetKeepalive { s: seconds()? },
+            "set_ping" => ControlAction::SetPing { s: seconds()? },
+            "reset_lab" => ControlAction::ResetLab,
+            other => return Err(D::Error::unknown_variant(other, ACTIONS)),
         })
     }
 }
+
+const ACTIONS: &[&str] =
+    &["set_rate", "burst", "pause", "resume", "drop", "delay", "fault", "set_keepalive", "set_ping", "reset_lab"];
 
 /// The instructor's current settings, shown to everyone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,6 +214,10 @@ mod tests {
         assert!(err(r#"{"per_s": 5}"#).contains("missing field `action`"));
         assert!(err(r#"{"action": "burst"}"#).contains("missing field `n`"));
         assert!(err(r#"{"action": "fault", "fault": "buffering", "ms": 1}"#).contains("no parameter `ms`"));
+        let late: ControlAction = serde_json::from_str(r#"{"fault": "none", "action": "fault"}"#).unwrap();
+        assert_eq!(late, ControlAction::Fault(FaultChange::Clear));
+        assert!(err(r#"{"action": "drop", "transport": "pigeon"}"#).contains("unknown variant"));
+        assert!(err(r#"{"action": "set_ping", "s": -3}"#).contains("`s` must be a whole number"));
         assert_eq!(
             serde_json::to_value(Settings::new(50.0, 15)).unwrap(),
             json!({"rate_per_s": 50.0, "paused": false, "delay_ms": 0, "faults": [], "keepalive_s": 15, "ws_ping_s": 20})

@@ -7,8 +7,9 @@ use std::fmt;
 use std::ops::RangeInclusive;
 
 use serde::de::Error as _;
-use serde::ser::SerializeStruct;
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::transport::Transport;
 
@@ -171,28 +172,30 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// Its fields, into an object being written (a `fault` action's, or its own).
+    pub(crate) fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("fault", &self.name())?;
+        for (name, v) in self.params() {
+            m.serialize_entry(name, &v)?;
+        }
+        if let Fault::Latency { transport: Some(t), .. } = self {
+            m.serialize_entry("transport", t)?;
+        }
+        Ok(())
+    }
+}
+
 impl Serialize for Fault {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let params = self.params();
-        let transport = match *self {
-            Fault::Latency { transport, .. } => transport,
-            _ => None,
-        };
-        let mut st = s.serialize_struct("Fault", 1 + params.len() + usize::from(transport.is_some()))?;
-        st.serialize_field("fault", &self.name())?;
-        for (name, v) in params {
-            st.serialize_field(name, &v)?;
-        }
-        if let Some(t) = transport {
-            st.serialize_field("transport", &t)?;
-        }
-        st.end()
+        let mut m = s.serialize_map(None)?;
+        self.entries(&mut m)?;
+        m.end()
     }
 }
 
 /// Every field a fault object may carry; which belong to which fault is checked after.
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct Raw {
     fault: String,
     off: Option<bool>,
@@ -203,6 +206,51 @@ struct Raw {
     after_s: Option<u32>,
     after_ms: Option<u32>,
     transport: Option<Transport>,
+}
+
+impl Raw {
+    /// Read through a JSON value, which the dashboard already decodes (pong
+    /// nonces): a derived reader for these fields cost the WASM more.
+    fn from_value(v: Value) -> Result<Raw, String> {
+        let Value::Object(map) = v else { return Err("expected a fault object".into()) };
+        let mut raw = Raw::default();
+        let mut named = false;
+        for (k, v) in map {
+            let number = || {
+                v.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| format!("`{k}` must be a whole number, 0 or more"))
+            };
+            match k.as_str() {
+                "fault" => {
+                    raw.fault = v.as_str().ok_or("`fault` must be a string")?.to_owned();
+                    named = true;
+                }
+                "off" => raw.off = Some(v.as_bool().ok_or("`off` must be true or false")?),
+                "bytes" => raw.bytes = Some(number()?),
+                "max_ms" => raw.max_ms = Some(number()?),
+                "ms" => raw.ms = Some(number()?),
+                "jitter_ms" => raw.jitter_ms = Some(number()?),
+                "after_s" => raw.after_s = Some(number()?),
+                "after_ms" => raw.after_ms = Some(number()?),
+                "transport" => {
+                    let t = v.as_str().and_then(|t| t.parse().ok());
+                    raw.transport = Some(t.ok_or_else(|| {
+                        format!("unknown variant {v} for `transport`: expected poll, long-poll, sse or ws")
+                    })?);
+                }
+                other => return Err(format!("unknown field `{other}`")),
+            }
+        }
+        if !named {
+            return Err("missing field `fault`".into());
+        }
+        Ok(raw)
+    }
+
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Raw, D::Error> {
+        Raw::from_value(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
 }
 
 impl Raw {
@@ -235,20 +283,25 @@ impl Raw {
             },
             Fault::WsDies { after_ms } => Fault::WsDies { after_ms: self.after_ms.unwrap_or(after_ms) },
         };
-        let mut allowed: Vec<&str> = fault.params().into_iter().map(|(n, _)| n).collect();
-        if name == FaultName::Latency {
-            allowed.push("transport");
-        }
-        match self.given().find(|p| !allowed.contains(p)) {
-            Some(p) => Err(format!("{name} takes no parameter `{p}` (it takes: {})", allowed.join(", "))),
+        let takes = match name {
+            FaultName::Buffering => "bytes, max_ms",
+            FaultName::HoldFirst => "ms",
+            FaultName::IdleCut => "after_s",
+            FaultName::Latency => "ms, jitter_ms, transport",
+            FaultName::WsDies => "after_ms",
+        };
+        match self.given().find(|p| !takes.split(", ").any(|t| t == *p)) {
+            Some(p) => Err(format!("{name} takes no parameter `{p}` (it takes: {takes})")),
             None => Ok(fault),
         }
     }
 
     fn name(&self) -> Result<FaultName, String> {
         FaultName::parse(&self.fault).ok_or_else(|| {
-            let names: Vec<_> = FaultName::ALL.iter().map(|f| f.as_str()).collect();
-            format!("unknown fault `{}`: expected none, {}", self.fault, names.join(", "))
+            format!(
+                "unknown fault `{}`: expected none, buffering, hold-first, idle-cut, latency or ws-dies",
+                self.fault
+            )
         })
     }
 
@@ -272,7 +325,7 @@ impl Raw {
 
 impl<'de> Deserialize<'de> for Fault {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Raw::deserialize(d)?;
+        let raw = Raw::read(d)?;
         if raw.off.is_some() {
             return Err(D::Error::custom("a listed fault has no `off`"));
         }
@@ -292,27 +345,29 @@ pub enum FaultChange {
 
 impl FaultChange {
     /// Reads the fields of a `fault` action other than `action`.
-    pub(crate) fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Raw::deserialize(d)?.change().map_err(D::Error::custom)
+    pub(crate) fn from_value(v: Value) -> Result<Self, String> {
+        Raw::from_value(v)?.change()
+    }
+}
+
+impl FaultChange {
+    pub(crate) fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        match self {
+            FaultChange::On(f) => f.entries(m),
+            FaultChange::Off(name) => {
+                m.serialize_entry("fault", name)?;
+                m.serialize_entry("off", &true)
+            }
+            FaultChange::Clear => m.serialize_entry("fault", "none"),
+        }
     }
 }
 
 impl Serialize for FaultChange {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            FaultChange::On(f) => f.serialize(s),
-            FaultChange::Off(name) => {
-                let mut st = s.serialize_struct("FaultOff", 2)?;
-                st.serialize_field("fault", name)?;
-                st.serialize_field("off", &true)?;
-                st.end()
-            }
-            FaultChange::Clear => {
-                let mut st = s.serialize_struct("FaultNone", 1)?;
-                st.serialize_field("fault", "none")?;
-                st.end()
-            }
-        }
+        let mut m = s.serialize_map(None)?;
+        self.entries(&mut m)?;
+        m.end()
     }
 }
 
@@ -322,7 +377,7 @@ mod tests {
     use serde_json::json;
 
     fn change(v: serde_json::Value) -> Result<FaultChange, String> {
-        serde_json::from_value::<Raw>(v).map_err(|e| e.to_string()).and_then(Raw::change)
+        Raw::from_value(v).and_then(Raw::change)
     }
 
     #[test]

@@ -274,7 +274,11 @@ impl Lab {
         self.touch(Dirty::FEED);
         self.metrics_of(t, |m| m.resets += 1);
         let missed = notice.missed.map_or("unknown".to_string(), |n| n.to_string());
-        let why = format!("{:?}: {missed} missed", notice.reason).to_lowercase();
+        let reason = match notice.reason {
+            pushlab::ResetReason::Epoch => "epoch",
+            pushlab::ResetReason::Expired => "expired",
+        };
+        let why = format!("{reason}: {missed} missed");
         self.ledger.update(|l| l.reset(t, why));
         self.log_entry(LogEntry::new(t, LogKind::Reset, at_ms, format!("{:?}: {missed} missed", notice.reason)));
     }

@@ -21,6 +21,8 @@ pub fn AnnouncementBanner() -> impl IntoView {
 }
 
 /// Every fault the instructor has on, on every page: what it imitates, and its parameters.
+/// One line of text: a list of views per fault would be another copy of the
+/// list machinery in the WASM.
 #[component]
 pub fn FaultBanner() -> impl IntoView {
     let lab = expect_context::<Lab>();
@@ -28,17 +30,17 @@ pub fn FaultBanner() -> impl IntoView {
     move || {
         let faults = faults();
         (!faults.is_empty()).then(|| {
+            let (mut names, mut text) = (String::new(), String::new());
+            for f in &faults {
+                let sep = if names.is_empty() { "" } else { " " };
+                names.push_str(&format!("{sep}{}", f.name()));
+                let sep = if text.is_empty() { "" } else { " · " };
+                text.push_str(&format!("{sep}{}: {} — {}", f.name(), f.name().imitates(), f.describe()));
+            }
             view! {
-                <div class="announce bad fault" role="alert" data-testid="fault-banner">
+                <div class="announce bad fault" role="alert" data-testid="fault-banner" data-faults=names>
                     <span class="announce-when">"Fault on"</span>
-                    <ul class="faults">
-                        {faults.into_iter().map(|f| view! {
-                            <li data-fault=f.name().as_str()>
-                                <strong>{f.name().as_str()}</strong>
-                                {format!(": {} — {}", f.name().imitates(), f.describe())}
-                            </li>
-                        }).collect_view()}
-                    </ul>
+                    <span class="announce-text">{text}</span>
                 </div>
             }
         })

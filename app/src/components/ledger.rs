@@ -15,10 +15,42 @@ fn why(r: &Recovery) -> String {
     }
 }
 
+/// Text safe inside an HTML element.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A row as HTML: the ledger is rewritten whole on a change (a few times a
+/// minute at most), and one string costs the WASM far less than a view type per row.
+fn row(r: &Recovery, out: &mut String) {
+    let cells = [
+        ("mono", format::clock(r.lost_ms)),
+        ("", r.t.as_str().to_owned()),
+        ("", why(r)),
+        ("mono", escape(r.cursor.as_deref().unwrap_or("none"))),
+        ("num mono", r.resumed_at.map_or("—".into(), |s| format!("seq {s}"))),
+        ("num mono", r.replayed.to_string()),
+        ("", escape(r.reset.as_deref().unwrap_or("no"))),
+        ("num mono", r.took_ms().map_or("recovering…".into(), format::ms)),
+    ];
+    out.push_str(&format!("<tr data-testid=\"recovery\" data-done=\"{}\">", r.done_ms.is_some()));
+    for (class, text) in cells {
+        out.push_str(&format!("<td class=\"{class}\">{text}</td>"));
+    }
+    out.push_str("</tr>");
+}
+
 #[component]
 pub fn RecoveryLedger() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let rows = move || lab.ledger.with(|l| l.entries.iter().cloned().collect::<Vec<_>>());
+    let rows = move || {
+        lab.ledger.with(|l| {
+            let mut html = String::new();
+            l.entries.iter().for_each(|r| row(r, &mut html));
+            html
+        })
+    };
+    let empty = move || lab.ledger.with(|l| l.entries.is_empty());
     view! {
         <section class="card log" aria-labelledby="ledger-title">
             <h2 id="ledger-title">"Recovery ledger"</h2>
@@ -28,21 +60,9 @@ pub fn RecoveryLedger() -> impl IntoView {
                 <table data-testid="recovery-ledger">
                     <thead><tr><th>"time"</th><th>"via"</th><th>"why"</th><th>"cursor sent"</th><th class="num">"resumed at"</th>
                         <th class="num">"replayed"</th><th>"reset"</th><th class="num">"took"</th></tr></thead>
-                    <tbody>
-                        <For each=rows key=|r| (r.n, r.done_ms.is_some(), r.replayed, r.reset.clone()) let:r>
-                            <tr data-testid="recovery" data-done=r.done_ms.is_some().to_string()>
-                                <td class="mono">{format::clock(r.lost_ms)}</td>
-                                <td>{r.t.as_str()}</td>
-                                <td>{why(&r)}</td>
-                                <td class="mono">{r.cursor.clone().unwrap_or_else(|| "none".into())}</td>
-                                <td class="num mono">{r.resumed_at.map_or("—".into(), |s| format!("seq {s}"))}</td>
-                                <td class="num mono" data-testid="replayed">{r.replayed}</td>
-                                <td>{r.reset.clone().unwrap_or_else(|| "no".into())}</td>
-                                <td class="num mono" data-testid="took">{r.took_ms().map_or("recovering…".into(), format::ms)}</td>
-                            </tr>
-                        </For>
-                    </tbody>
+                    <tbody inner_html=rows></tbody>
                 </table>
+                {move || empty().then(|| view! { <p class="note">"No reconnect or switch yet: cut the connection, switch transports, or wait for a trap."</p> })}
             </div>
         </section>
     }

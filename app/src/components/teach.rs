@@ -160,20 +160,22 @@ pub fn TeachingPanel() -> impl IntoView {
         }
     };
     let faults = move || lab.server.with(|s| s.as_ref().map(|s| s.settings.faults.clone()).unwrap_or_default());
+    // The first fault on, explained; the others are named (one at a time reads better on a projector).
     let traps = move || {
-        faults()
-            .into_iter()
-            .map(|f| {
-                let (see, fix) = trap(f.name());
-                view! {
-                    <div class="trap" data-testid="teach-trap" data-fault=f.name().as_str()>
-                        <h3>{format!("Trap on: {}", f.name())}</h3>
-                        <p><strong>"What you see: "</strong>{see}</p>
-                        <p><strong>"Cause and fix: "</strong>{fix}</p>
-                    </div>
-                }
-            })
-            .collect_view()
+        let faults = faults();
+        let f = faults.first()?;
+        let (see, fix) = trap(f.name());
+        let more = match faults.len() {
+            1 => String::new(),
+            n => format!(" (and {} more on: see the banner)", n - 1),
+        };
+        Some(view! {
+            <div class="trap" data-testid="teach-trap" data-fault=f.name().as_str()>
+                <h3>{format!("Trap on: {}{more}", f.name())}</h3>
+                <p><strong>"What you see: "</strong>{see}</p>
+                <p><strong>"Cause and fix: "</strong>{fix}</p>
+            </div>
+        })
     };
     view! {
         <section class="card teach" aria-labelledby="teach-title" data-testid="teaching">
