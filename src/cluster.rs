@@ -8,8 +8,10 @@ use crate::stats::PerTransport;
 /// The response header naming the instance that answered.
 pub const INSTANCE_HEADER: &str = "x-pushlab-instance";
 
-/// This protocol's version, in the WebSocket `pong` and the SSE `hello`.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The HTTP protocol a stream runs over, as ALPN and the browser's Resource
+/// Timing (`nextHopProtocol`) name it: in the WebSocket `pong` and the SSE `hello`.
+pub const HTTP_1_1: &str = "http/1.1";
+pub const H2: &str = "h2";
 
 /// Where published events go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +42,8 @@ pub struct InstanceInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
     pub instance: String,
-    pub protocol: u32,
+    /// `http/1.1` or `h2`: what this stream's connection speaks.
+    pub protocol: String,
 }
 
 #[cfg(test)]
@@ -55,7 +58,7 @@ mod tests {
         let v = serde_json::to_value(&i).unwrap();
         assert_eq!(v["connections"], json!({"poll": 0, "long-poll": 0, "sse": 0, "ws": 0}));
         assert_eq!(serde_json::from_value::<InstanceInfo>(v).unwrap(), i);
-        let h: Hello = serde_json::from_str(r#"{"instance":"k3f9","protocol":1}"#).unwrap();
-        assert_eq!(h, Hello { instance: "k3f9".into(), protocol: PROTOCOL_VERSION });
+        let h: Hello = serde_json::from_str(r#"{"instance":"k3f9","protocol":"h2"}"#).unwrap();
+        assert_eq!(h, Hello { instance: "k3f9".into(), protocol: H2.into() });
     }
 }

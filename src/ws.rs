@@ -39,7 +39,7 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         instance: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        protocol: Option<u32>,
+        protocol: Option<String>,
     },
     Error {
         message: String,
@@ -61,7 +61,7 @@ impl Tagged for ServerMsg {
             #[serde(default)]
             instance: Option<String>,
             #[serde(default)]
-            protocol: Option<u32>,
+            protocol: Option<String>,
         }
         #[derive(Deserialize)]
         struct ErrorMsg {
@@ -154,8 +154,8 @@ mod tests {
                 ServerMsg::Pong { nonce: json!("t-991"), instance: None, protocol: None },
             ),
             (
-                json!({"type": "pong", "nonce": 7, "instance": "k3f9", "protocol": 1}),
-                ServerMsg::Pong { nonce: json!(7), instance: Some("k3f9".into()), protocol: Some(1) },
+                json!({"type": "pong", "nonce": 7, "instance": "k3f9", "protocol": "h2"}),
+                ServerMsg::Pong { nonce: json!(7), instance: Some("k3f9".into()), protocol: Some("h2".into()) },
             ),
             (
                 json!({"type": "error", "message": "expected a JSON message tagged by type"}),

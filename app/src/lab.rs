@@ -70,6 +70,8 @@ pub struct Lab {
     pub busy: RwSignal<f64>,
     /// The server instance that answered the active transport last.
     pub instance: RwSignal<Option<String>>,
+    /// The HTTP protocol that carried the active transport last (`http/1.1`, `h2`).
+    pub protocol: RwSignal<Option<String>>,
     /// Every reconnect and switch, and how it recovered.
     pub ledger: RwSignal<crate::model::recovery::Ledger>,
     /// What changed since the views last heard (see `flush`).
@@ -99,6 +101,7 @@ impl Lab {
             announcement: RwSignal::new(None),
             busy: RwSignal::new(0.0),
             instance: RwSignal::new(None),
+            protocol: RwSignal::new(None),
             ledger: RwSignal::new(Default::default()),
             dirty: StoredValue::new(0),
         }

@@ -39,6 +39,7 @@ use crate::components::ledger::RecoveryLedger;
 use crate::components::log::RequestLogView;
 use crate::components::saas::{ChatBox, Counter, Jobs, Notifications, Presence};
 use crate::components::server::ServerView;
+use crate::components::seven::SevenStreams;
 use crate::components::switch::TransportSwitch;
 use crate::components::teach::TeachingPanel;
 use crate::lab::Lab;
@@ -178,7 +179,8 @@ fn Dashboard(link: model::link::Link) -> impl IntoView {
                 <div class="col-third"><Notifications/></div>
                 <div class="col-wide"><RequestLogView/></div>
                 <div class="col-side"><ChatBox/></div>
-                <div class="col-full"><RecoveryLedger/></div>
+                <div class="col-wide"><RecoveryLedger/></div>
+                <div class="col-side"><SevenStreams/></div>
                 <div class="col-full"><Comparison/></div>
                 <div class="col-half"><ServerView/></div>
                 <div class="col-half slot-instructor"><InstructorPanel/></div>

@@ -112,10 +112,20 @@ impl Report {
 
     /// A log line of this transport, naming the instance that answers it now.
     pub fn line(&self, kind: LogKind, at_ms: f64, note: impl Into<String>) -> LogEntry {
-        LogEntry::new(self.t, kind, at_ms, note).by(self.lab.instance.get_untracked())
+        LogEntry::new(self.t, kind, at_ms, note)
+            .by(self.lab.instance.get_untracked())
+            .over(self.lab.protocol.get_untracked())
     }
 
     /// The server instance that answered (a header, an SSE hello, a WebSocket pong).
+    /// The HTTP protocol an answer or stream came over, when the browser or the stream said.
+    pub fn carried_by(&self, protocol: Option<&str>) {
+        let Some(p) = protocol.filter(|p| !p.is_empty()) else { return };
+        if self.lab.protocol.with_untracked(|x| x.as_deref() != Some(p)) {
+            self.lab.protocol.set(Some(p.to_owned()));
+        }
+    }
+
     pub fn answered_by(&self, instance: Option<&str>) {
         let Some(id) = instance else { return };
         if self.lab.instance.with_untracked(|i| i.as_deref() != Some(id)) {

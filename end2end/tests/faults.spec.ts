@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { control, latencyMs, openDashboard } from "./helpers";
+import { control, latencyMs, number, openDashboard } from "./helpers";
 
 // The traps, switched on as an instructor would, seen as a participant would.
 // Each test leaves the lab as it found it.
@@ -55,4 +55,33 @@ test("the instructor switches a trap on and off from the panel", async ({ page }
   await page.getByTestId("fault-latency").click();
   await expect(page.getByTestId("fault-latency")).toHaveAttribute("aria-pressed", "false");
   await expect(page.getByTestId("fault-banner")).toHaveCount(0);
+});
+
+test("idle-cut: a paused SSE stream is cut until the keep-alive is shorter than the cut", async ({ page, request }) => {
+  await openDashboard(page, "?transport=sse");
+  await expect(page.getByTestId("status")).toHaveText("open");
+  await control(request, { action: "pause" });
+  await control(request, { action: "fault", fault: "idle-cut", after_s: 2 });
+  await expect(page.getByTestId("fault-banner")).toHaveAttribute("data-faults", "idle-cut");
+  // Keep-alive 15 s, cut after 2 s of silence: the stream is cut and reconnects, again and again.
+  await expect.poll(() => number(page, "fig-reconnects"), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+  await control(request, { action: "set_keepalive", s: 1 });
+  // Give a cut already under way time to land, then the count stands still.
+  await page.waitForTimeout(3_000);
+  const settled = await number(page, "fig-reconnects");
+  await page.waitForTimeout(5_000);
+  expect(await number(page, "fig-reconnects")).toBe(settled);
+  await expect(page.getByTestId("gaps")).toHaveText("0");
+});
+
+test("hold-first: each long poll's answer waits, and the log shows it", async ({ page, request }) => {
+  await control(request, { action: "fault", fault: "hold-first", ms: 1500 });
+  await openDashboard(page, "?transport=long-poll");
+  await expect(page.getByTestId("fault-banner")).toHaveAttribute("data-faults", "hold-first");
+  const row = page.getByTestId("request-log").locator("tr[data-kind='long-poll returned']").first();
+  await expect(row).toBeVisible({ timeout: 15_000 });
+  await expect.poll(async () => {
+    const took = (await row.locator("td").nth(7).textContent()) ?? "";
+    return took.endsWith(" s") ? Number(took.replace(/[^0-9.]/g, "")) * 1000 : Number(took.replace(/[^0-9.]/g, ""));
+  }, { timeout: 15_000 }).toBeGreaterThanOrEqual(1400);
 });

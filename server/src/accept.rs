@@ -17,10 +17,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use hyper::server::conn::http1::Builder;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use socket2::{SockRef, TcpKeepalive};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
@@ -41,7 +42,8 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub header_timeout: Duration,
-    pub max_sockets: usize,
+    /// The socket cap, shared by every listener of the process.
+    pub sockets: Arc<Semaphore>,
     /// Named in the canned 503 too: every response says which instance wrote it.
     pub instance: String,
 }
@@ -55,17 +57,37 @@ pub struct ConnHandle {
     _socket: Arc<(OwnedSemaphorePermit, SocketGuard)>,
     /// Turned once the connection is a WebSocket: the faults that act on its socket.
     ws_faults: crate::fault::io::Arm,
+    /// HTTP/2: many requests share the connection, so no one of them may cut it.
+    h2: bool,
+    /// The connection came through TLS.
+    tls: bool,
 }
 
 impl ConnHandle {
-    /// Closes the connection now, whatever hyper is waiting for.
+    /// Closes the connection now, whatever hyper is waiting for. Over HTTP/2
+    /// it does nothing: the page's other streams share it (a stalled h2
+    /// stream holds at most its flow-control window; its body ends on reset).
     pub fn cut(&self) {
-        self.cut.cancel();
+        if !self.h2 {
+            self.cut.cancel();
+        }
     }
 
-    /// The connection became a WebSocket: `ws-dies` and `idle-cut` act on its socket from now on.
+    pub fn is_h2(&self) -> bool {
+        self.h2
+    }
+
+    /// `https` or `http`: what a page on this connection has as its origin's scheme.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+
+    /// The connection became a WebSocket: `ws-dies` and `idle-cut` act on its
+    /// socket from now on. Not over HTTP/2, whose socket carries other streams.
     pub fn arm_ws(&self, control: crate::control::Control, shutdown: CancellationToken) {
-        crate::fault::io::arm(&self.ws_faults, control, shutdown);
+        if !self.h2 {
+            crate::fault::io::arm(&self.ws_faults, control, shutdown);
+        }
     }
 }
 
@@ -102,20 +124,27 @@ pub fn default_max_sockets(file_limit: Option<u64>) -> usize {
 }
 
 /// Serves `router` on `listener` until `shutdown`; returns once every connection is closed.
+/// With `tls`, each connection is HTTPS, HTTP/2 or HTTP/1.1 as ALPN says.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     stats: Stats,
     shutdown: CancellationToken,
+    tls: Option<TlsAcceptor>,
 ) -> io::Result<()> {
-    let sockets = Arc::new(Semaphore::new(limits.max_sockets));
+    // The socket cap is the whole process's: every listener takes from one semaphore.
+    let sockets = limits.sockets.clone();
     let conns = TaskTracker::new();
-    // HTTP/1.1 only, for now: hyper-util's auto builder waits for the first
-    // bytes (to tell HTTP/2 from 1.1) with no timeout, so a socket that sends
-    // nothing was never reaped. HTTP/2 arrives with TLS, where ALPN tells.
+    // Plain HTTP is HTTP/1.1 only: hyper-util's auto builder waits for the
+    // first bytes (to tell HTTP/2 from 1.1) with no timeout, so a socket that
+    // sends nothing was never reaped. HTTP/2 comes with TLS, where ALPN tells.
     let mut builder = Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    // RFC 8441: WebSocket over an HTTP/2 stream (extended CONNECT); pings find dead peers.
+    h2.timer(TokioTimer::new()).enable_connect_protocol().keep_alive_interval(KEEPALIVE_INTERVAL);
+    let protocols = Protocols { h1: builder, h2, tls, handshake_timeout: limits.header_timeout };
     loop {
         let (tcp, peer) = tokio::select! {
             biased;
@@ -136,12 +165,8 @@ pub async fn serve(
             continue;
         };
         tune(&tcp);
-        let conn = ConnHandle {
-            cut: CancellationToken::new(),
-            _socket: Arc::new((permit, stats.socket())),
-            ws_faults: Default::default(),
-        };
-        conns.spawn(connection(builder.clone(), tcp, peer, router.clone(), conn, shutdown.clone()));
+        let socket = Arc::new((permit, stats.socket()));
+        conns.spawn(connection(protocols.clone(), tcp, peer, router.clone(), socket, shutdown.clone()));
     }
     drop(listener);
     conns.close();
@@ -149,34 +174,74 @@ pub async fn serve(
     Ok(())
 }
 
+/// How connections are spoken: HTTP/1.1, and with TLS also HTTP/2.
+#[derive(Clone)]
+struct Protocols {
+    h1: Builder,
+    h2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    tls: Option<TlsAcceptor>,
+    handshake_timeout: Duration,
+}
+
+/// Drives a hyper connection until it ends, is cut, or shutdown has given it [`SHUTDOWN_CUT`].
+macro_rules! drive {
+    ($served:expr, $cut:expr, $shutdown:expr) => {{
+        let mut served = std::pin::pin!($served);
+        tokio::select! {
+            _ = served.as_mut() => return,
+            _ = $cut.cancelled() => return,
+            _ = $shutdown.cancelled() => served.as_mut().graceful_shutdown(),
+        }
+        // Idle connections close at once; one still answering gets until the cut.
+        tokio::select! {
+            _ = served => {}
+            _ = $cut.cancelled() => {}
+            _ = tokio::time::sleep(SHUTDOWN_CUT) => {}
+        }
+    }};
+}
+
 async fn connection(
-    builder: Builder,
+    p: Protocols,
     tcp: TcpStream,
     peer: SocketAddr,
     router: Router,
-    conn: ConnHandle,
+    socket: Arc<(OwnedSemaphorePermit, SocketGuard)>,
     shutdown: CancellationToken,
 ) {
-    let cut = conn.cut.clone();
-    let arm = conn.ws_faults.clone();
-    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        req.extensions_mut().insert(conn.clone());
-        router.clone().oneshot(req.map(axum::body::Body::new))
-    });
-    let io = crate::fault::io::FaultyIo::new(tcp, arm);
-    let served = builder.serve_connection(TokioIo::new(io), service).with_upgrades();
-    let mut served = std::pin::pin!(served);
-    tokio::select! {
-        _ = served.as_mut() => return,
-        _ = cut.cancelled() => return,
-        _ = shutdown.cancelled() => served.as_mut().graceful_shutdown(),
-    }
-    // Idle connections close at once; one still answering gets until the cut.
-    tokio::select! {
-        _ = served => {}
-        _ = cut.cancelled() => {}
-        _ = tokio::time::sleep(SHUTDOWN_CUT) => {}
+    let arm = crate::fault::io::Arm::default();
+    let io = crate::fault::io::FaultyIo::new(tcp, arm.clone());
+    let cut = CancellationToken::new();
+    let handle_cut = cut.clone();
+    let tls = p.tls.is_some();
+    let service = move |h2: bool| {
+        let conn = ConnHandle { cut: handle_cut.clone(), _socket: socket.clone(), ws_faults: arm.clone(), h2, tls };
+        hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(conn.clone());
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        })
+    };
+    let Some(acceptor) = p.tls else {
+        drive!(p.h1.serve_connection(TokioIo::new(io), service(false)).with_upgrades(), cut, shutdown);
+        return;
+    };
+    // The handshake is held to the header timeout: a socket that says nothing is reaped.
+    let tls = tokio::select! {
+        done = tokio::time::timeout(p.handshake_timeout, acceptor.accept(io)) => match done {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::debug!("TLS handshake with {peer}: {e}");
+                return;
+            }
+            Err(_) => return,
+        },
+        _ = shutdown.cancelled() => return,
+    };
+    if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+        drive!(p.h2.serve_connection(TokioIo::new(tls), service(true)), cut, shutdown);
+    } else {
+        drive!(p.h1.serve_connection(TokioIo::new(tls), service(false)).with_upgrades(), cut, shutdown);
     }
 }
 

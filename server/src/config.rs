@@ -16,6 +16,27 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
+    /// Serve `--addr` over HTTPS, HTTP/2 and HTTP/1.1 by ALPN, with a
+    /// self-signed certificate made at start (or `--cert`/`--key`).
+    #[arg(long, env = "PUSHLAB_TLS")]
+    pub tls: bool,
+
+    /// The certificate chain (PEM) for `--tls`; with `--key`, and implies `--tls`.
+    #[arg(long, env = "PUSHLAB_CERT", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// The private key (PEM) for `--cert`.
+    #[arg(long, env = "PUSHLAB_KEY", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// With TLS, offer HTTP/1.1 only (no HTTP/2): the six-connection limit comes back.
+    #[arg(long, env = "PUSHLAB_HTTP1_ONLY")]
+    pub http1_only: bool,
+
+    /// A plain HTTP/1.1 listener beside the TLS one, so the same lab opens over both.
+    #[arg(long, env = "PUSHLAB_HTTP_ADDR")]
+    pub http_addr: Option<SocketAddr>,
+
     /// Simulated events per second (0.1–1000).
     #[arg(long, env = "PUSHLAB_RATE", default_value_t = 5.0, value_parser = parse_rate)]
     pub rate: f64,
@@ -99,6 +120,11 @@ impl Config {
         Duration::from_secs(self.header_timeout_s)
     }
 
+    /// Whether `--addr` speaks TLS.
+    pub fn uses_tls(&self) -> bool {
+        self.tls || self.cert.is_some()
+    }
+
     pub fn keepalive(&self) -> Duration {
         Duration::from_secs(self.keepalive)
     }
@@ -165,6 +191,8 @@ mod tests {
             &["--instance-id", ""],
             &["--redis-prefix", "a:b"],
             &["--redis", "http://x"],
+            &["--cert", "c.pem"],
+            &["--http-addr", "nope"],
         ] {
             assert!(Config::try_parse_from(std::iter::once("pushlab").chain(bad.iter().copied())).is_err(), "{bad:?}");
         }

@@ -18,6 +18,7 @@
 //! - [`metrics`]: `GET /metrics` in Prometheus text format.
 //! - [`error`]: every API error as a status and a JSON body.
 //! - [`shutdown`]: signals; one token that every connection selects on.
+//! - [`tls`]: `--tls`: the certificate (self-signed or given) and ALPN for HTTP/2.
 //!
 //! [`start`] binds nothing itself: give it a listener (port 0 in tests).
 
@@ -38,6 +39,7 @@ pub mod presence;
 pub mod shutdown;
 pub mod simulator;
 pub mod stats;
+pub mod tls;
 pub mod transport;
 
 use std::net::{IpAddr, SocketAddr};
@@ -108,7 +110,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(polls)
         .route(paths::SSE, get(sse::handle))
-        .route(paths::WS, get(ws::handle))
+        .route(paths::WS, get(ws::handle).connect(ws::handle)) // CONNECT: RFC 8441, over HTTP/2
         .route(paths::MESSAGES, post(messages::post))
         .route(paths::TIME, get(time))
         .route(paths::STATS, get(server_stats))
@@ -202,6 +204,10 @@ fn socket_cap(config: &Config) -> usize {
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
+    /// `--http-addr`'s bound address, when given.
+    pub http_addr: Option<SocketAddr>,
+    /// With `--tls`: the certificate's SHA-256 fingerprint.
+    pub fingerprint: Option<String>,
     pub token: String,
     pub state: AppState,
     handle: JoinHandle<std::io::Result<()>>,
@@ -228,6 +234,10 @@ pub enum StartError {
     Join(#[from] broker::redis::JoinError),
     #[error("cannot load the stream from Redis, or join its cluster: {0}")]
     Load(redis::RedisError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on --http-addr {0}: {1}")]
+    HttpAddr(SocketAddr, std::io::Error),
 }
 
 /// Four random base-36 characters: an instance's default id.
@@ -283,7 +293,17 @@ pub async fn start(
     };
     let token = control.token().to_owned();
     let interfaces: Vec<IpAddr> = if_addrs::get_if_addrs().unwrap_or_default().into_iter().map(|i| i.ip()).collect();
-    let origins = origin::Origins::new(addr, &interfaces, &config.public_urls, &config.allowed_origins)
+    let tls = tls::from_config(&config, addr, &interfaces)?;
+    let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
+    let plain = match config.http_addr {
+        Some(a) => Some(TcpListener::bind(a).await.map_err(|e| StartError::HttpAddr(a, e))?),
+        None => None,
+    };
+    let http_addr = plain.as_ref().map(|l| l.local_addr()).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut listens = vec![(addr, scheme)];
+    listens.extend(http_addr.map(|a| (a, "http")));
+    let origins = origin::Origins::new(&listens, &interfaces, &config.public_urls, &config.allowed_origins)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let state = AppState {
         hub: hub.clone(),
@@ -318,15 +338,25 @@ pub async fn start(
     tasks.spawn(presence::run(hub, broker, state.stats.clone(), publish, shutdown.clone()));
     let limits = accept::Limits {
         header_timeout: state.config.header_timeout(),
-        max_sockets: socket_cap(&state.config),
+        sockets: Arc::new(tokio::sync::Semaphore::new(socket_cap(&state.config))),
         instance: state.broker.instance().to_owned(),
     };
-    let serve = accept::serve(listener, router(state.clone()), limits, state.stats.clone(), shutdown.clone());
+    let app = router(state.clone());
+    let acceptor = tls.map(|t| t.acceptor);
+    let serve = accept::serve(listener, app.clone(), limits.clone(), state.stats.clone(), shutdown.clone(), acceptor);
+    // `--http-addr`: the same lab over plain HTTP/1.1, beside the TLS listener.
+    let plain = plain.map(|l| accept::serve(l, app, limits, state.stats.clone(), shutdown.clone(), None));
     let handle = tokio::spawn(async move {
-        serve.await?;
+        match plain {
+            Some(plain) => {
+                let (a, b) = tokio::join!(serve, plain);
+                a.and(b)?;
+            }
+            None => serve.await?,
+        }
         tasks.close();
         tasks.wait().await;
         Ok(())
     });
-    Ok(Running { addr, token, state, handle })
+    Ok(Running { addr, http_addr, token, state, handle, fingerprint })
 }

@@ -44,8 +44,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    for url in urls(running.addr) {
+    let scheme = if running.fingerprint.is_some() { "https" } else { "http" };
+    for url in urls(scheme, running.addr) {
         tracing::info!("pushlab is serving on {url}");
+    }
+    if let Some(plain) = running.http_addr {
+        for url in urls("http", plain) {
+            tracing::info!("pushlab is serving on {url} (plain HTTP/1.1)");
+        }
+    }
+    if let Some(fp) = &running.fingerprint {
+        tracing::info!("TLS certificate SHA-256 fingerprint: {fp}");
+        tracing::info!("a self-signed certificate must be accepted once in each browser (or pass --cert and --key)");
     }
     if !token_given {
         tracing::info!("instructor token: {}", running.token);
@@ -76,9 +86,9 @@ fn exit(res: std::io::Result<()>) -> ExitCode {
 }
 
 /// The URLs people can open: every interface's address when bound to all of them.
-fn urls(addr: SocketAddr) -> Vec<String> {
+fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
     if !addr.ip().is_unspecified() {
-        return vec![format!("http://{addr}")];
+        return vec![format!("{scheme}://{addr}")];
     }
     let mut ips: Vec<_> = if_addrs::get_if_addrs()
         .unwrap_or_default()
@@ -87,5 +97,5 @@ fn urls(addr: SocketAddr) -> Vec<String> {
         .filter(|ip| ip.is_ipv4() == addr.is_ipv4())
         .collect();
     ips.sort_by_key(|ip| !ip.is_loopback());
-    ips.into_iter().map(|ip| format!("http://{}", SocketAddr::new(ip, addr.port()))).collect()
+    ips.into_iter().map(|ip| format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))).collect()
 }

@@ -48,16 +48,16 @@ impl Origin {
         })
     }
 
-    fn http(ip: IpAddr, port: u16) -> Origin {
+    fn of_ip(scheme: &str, ip: IpAddr, port: u16) -> Origin {
         let host = match ip {
             IpAddr::V4(v4) => v4.to_string(),
             IpAddr::V6(v6) => format!("[{v6}]"),
         };
-        Origin { scheme: "http".into(), host, port }
+        Origin { scheme: scheme.into(), host, port }
     }
 
-    fn named(host: &str, port: u16) -> Origin {
-        Origin { scheme: "http".into(), host: host.into(), port }
+    fn named(scheme: &str, host: &str, port: u16) -> Origin {
+        Origin { scheme: scheme.into(), host: host.into(), port }
     }
 
     fn default_port(&self) -> u16 {
@@ -72,24 +72,37 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// From the listen address, the interfaces' addresses, `--public-url` and `--allowed-origin`.
-    /// An entry that is not an origin is an error naming it.
-    pub fn new(addr: SocketAddr, interfaces: &[IpAddr], public: &[String], allowed: &[String]) -> Result<Self, String> {
-        let port = addr.port();
+    /// From the listen addresses with their schemes, the interfaces'
+    /// addresses, `--public-url` and `--allowed-origin`. An entry that is not
+    /// an origin is an error naming it.
+    pub fn new(
+        listens: &[(SocketAddr, &str)],
+        interfaces: &[IpAddr],
+        public: &[String],
+        allowed: &[String],
+    ) -> Result<Self, String> {
         let mut own = Vec::new();
-        let ips: Vec<IpAddr> = if addr.ip().is_unspecified() { interfaces.to_vec() } else { vec![addr.ip()] };
-        for ip in ips {
-            own.push(Origin::http(ip, port));
-        }
-        // Every way of reaching it from this machine, whatever the interfaces said.
-        for name in ["localhost", "127.0.0.1", "[::1]"] {
-            own.push(Origin::named(name, port));
+        for &(addr, scheme) in listens {
+            let port = addr.port();
+            let ips: Vec<IpAddr> = if addr.ip().is_unspecified() { interfaces.to_vec() } else { vec![addr.ip()] };
+            for ip in ips {
+                own.push(Origin::of_ip(scheme, ip, port));
+            }
+            // Every way of reaching it from this machine, whatever the interfaces said.
+            for name in ["localhost", "127.0.0.1", "[::1]"] {
+                own.push(Origin::named(scheme, name, port));
+            }
         }
         for s in public.iter().chain(allowed) {
             own.push(Origin::parse(s).ok_or_else(|| format!("{s:?} is not an origin (scheme://host[:port])"))?);
         }
         own.dedup();
         Ok(Origins { own })
+    }
+
+    /// [`Self::allows_origin_on`] a plain HTTP connection.
+    pub fn allows_origin(&self, origin: &str, host: Option<&str>) -> bool {
+        self.allows_origin_on(origin, host, "http")
     }
 
     /// A `Host` header (`host[:port]`) this server answers to: an IP address or
@@ -103,21 +116,23 @@ impl Origins {
 
     /// A browser's `Origin`: scheme, host and port equal one of ours, or the
     /// origin of the `Host` it was sent to (itself checked by [`check_host`]).
-    pub fn allows_origin(&self, origin: &str, host: Option<&str>) -> bool {
+    /// `scheme` is the connection's (`https` on the TLS listener).
+    pub fn allows_origin_on(&self, origin: &str, host: Option<&str>, scheme: &str) -> bool {
         let Some(o) = Origin::parse(origin) else { return false };
         let host = host.filter(|h| self.knows_host(h));
-        let same_host = host.and_then(|h| Origin::parse(&format!("http://{h}"))).is_some_and(|h| h == o);
+        let same_host = host.and_then(|h| Origin::parse(&format!("{scheme}://{h}"))).is_some_and(|h| h == o);
         same_host || self.own.contains(&o)
     }
 }
 
 /// Same-origin upgrades and `--allowed-origin` pass; a request without
-/// `Origin` is not from a browser and passes too.
-pub fn check_origin(origins: &Origins, headers: &HeaderMap) -> Result<(), ApiError> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+/// `Origin` is not from a browser and passes too. `scheme` is the connection's;
+/// over HTTP/2 the host is the request's `:authority`.
+pub fn check_origin(origins: &Origins, headers: &HeaderMap, uri: &Uri, scheme: &str) -> Result<(), ApiError> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).or(uri.authority().map(|a| a.as_str()));
     match headers.get(header::ORIGIN).map(|o| o.to_str()) {
         None => Ok(()),
-        Some(Ok(o)) if origins.allows_origin(o, host) => Ok(()),
+        Some(Ok(o)) if origins.allows_origin_on(o, host, scheme) => Ok(()),
         Some(_) => Err(ApiError::ForbiddenOrigin),
     }
 }
@@ -137,7 +152,8 @@ mod tests {
     use super::*;
 
     fn loopback() -> Origins {
-        Origins::new("127.0.0.1:3000".parse().unwrap(), &[], &[], &["https://lab.example:8443".into()]).unwrap()
+        Origins::new(&[("127.0.0.1:3000".parse().unwrap(), "http")], &[], &[], &["https://lab.example:8443".into()])
+            .unwrap()
     }
 
     #[test]
@@ -191,12 +207,14 @@ mod tests {
     fn bound_to_all_interfaces_every_address_is_ours() {
         let lan: IpAddr = "192.168.1.20".parse().unwrap();
         let public = ["http://lab.local".to_string(), "wss://x.example".to_string()];
-        let o = Origins::new("0.0.0.0:3000".parse().unwrap(), &[lan], &public, &[]).unwrap();
+        let o = Origins::new(&[("0.0.0.0:3000".parse().unwrap(), "http")], &[lan], &public, &[]).unwrap();
         assert!(o.knows_host("lab.local") && o.knows_host("x.example") && o.knows_host("x.example:443"));
         assert!(!o.knows_host("x.example:80"), "wss defaults to 443");
         assert!(o.allows_origin("http://192.168.1.20:3000", None) && o.allows_origin("http://lab.local:80", None));
         assert!(o.allows_origin("http://localhost:3000", None), "loopback names whatever the interfaces said");
         assert!(!o.allows_origin("http://10.0.0.1:3000", None));
-        assert!(Origins::new("127.0.0.1:1".parse().unwrap(), &[], &["not an origin".into()], &[]).is_err());
+        assert!(
+            Origins::new(&[("127.0.0.1:1".parse().unwrap(), "http")], &[], &["not an origin".into()], &[]).is_err()
+        );
     }
 }

@@ -59,7 +59,7 @@ async fn sse_resumes_exactly_from_after_and_from_last_event_id() {
     let hello = sse.frame().await.unwrap();
     let instance = s.running.state.broker.instance();
     assert_eq!((hello.event.as_deref(), hello.id.as_deref()), (Some("hello"), None), "a hello moves no cursor");
-    assert_eq!(hello.data.unwrap(), format!(r#"{{"instance":"{instance}","protocol":1}}"#));
+    assert_eq!(hello.data.unwrap(), format!(r#"{{"instance":"{instance}","protocol":"http/1.1"}}"#));
     assert_eq!(sse.headers["x-pushlab-instance"], instance, "so does the header");
     let got = sse.events(3).await;
     assert_eq!(env_seqs(&got), [1, 2, 3]);
@@ -105,7 +105,7 @@ async fn websocket_sends_nothing_before_resume() {
     let mut ws = s.ws().await;
     ws.send(&ClientMsg::Ping { nonce: serde_json::json!({"t": 1}) }).await;
     let instance = s.running.state.broker.instance().to_owned();
-    let pong = |nonce| ServerMsg::Pong { nonce, instance: Some(instance.clone()), protocol: Some(1) };
+    let pong = |nonce| ServerMsg::Pong { nonce, instance: Some(instance.clone()), protocol: Some("http/1.1".into()) };
     assert_eq!(
         ws.next().await,
         Ok(pong(serde_json::json!({"t": 1}))),

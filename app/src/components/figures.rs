@@ -37,6 +37,9 @@ pub fn Figures() -> impl IntoView {
             <header class="card-head">
                 <h2 id="figures-title">{move || lab.active.get().label()}" — what it costs"</h2>
                 <span class="badge" data-status=move || status().label() data-testid="status">{move || status().label()}</span>
+                <span class="badge proto" data-testid="protocol" title="the HTTP protocol carrying it (Resource Timing, or the stream's hello and pongs)">
+                    {move || lab.protocol.get().unwrap_or_else(|| "—".into())}
+                </span>
                 <button type="button" class="ghost" data-testid="cut" on:click=cut title="Close the connection and watch the client reconnect and resume">
                     "Cut my connection"
                 </button>

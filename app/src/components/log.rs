@@ -17,13 +17,14 @@ pub fn RequestLogView() -> impl IntoView {
             <h2 id="log-title">"Requests and frames"</h2>
             <div class="table-wrap">
                 <table data-testid="request-log">
-                    <thead><tr><th>"time"</th><th>"via"</th><th title="the server instance that answered">"instance"</th><th>"kind"</th><th>"status"</th><th class="num">"size"</th><th class="num">"took"</th><th>"note"</th></tr></thead>
+                    <thead><tr><th>"time"</th><th>"via"</th><th title="the server instance that answered">"instance"</th><th title="the HTTP protocol that carried it">"proto"</th><th>"kind"</th><th>"status"</th><th class="num">"size"</th><th class="num">"took"</th><th>"note"</th></tr></thead>
                     <tbody>
                         <For each=rows key=|e| (e.n, e.kind as u8, e.status, e.count, e.instance.clone()) let:e>
                             <tr data-kind=e.kind.label() class:pending=e.kind == LogKind::LongPollHeld class:error=e.kind == LogKind::Error>
                                 <td class="mono">{format::clock(e.at_ms)}</td>
                                 <td>{e.transport.as_str()}</td>
                                 <td class="mono" data-testid="log-instance">{e.instance.clone().unwrap_or_default()}</td>
+                                <td class="mono" data-testid="log-protocol">{e.protocol.clone().unwrap_or_default()}</td>
                                 <td>{e.kind.label()}</td>
                                 <td class="mono">{e.status.map_or_else(|| if e.kind == LogKind::LongPollHeld { "…".into() } else { String::new() }, |s| s.to_string())}</td>
                                 <td class="num mono">{e.bytes.map_or(String::new(), format::bytes)}</td>

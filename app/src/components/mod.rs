@@ -10,5 +10,6 @@ pub mod ledger;
 pub mod log;
 pub mod saas;
 pub mod server;
+pub mod seven;
 pub mod switch;
 pub mod teach;

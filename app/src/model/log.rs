@@ -61,6 +61,8 @@ pub struct LogEntry {
     pub note: String,
     /// The server instance that answered (its `X-Pushlab-Instance`, or the stream's hello).
     pub instance: Option<String>,
+    /// The HTTP protocol that carried it (`http/1.1`, `h2`), when the browser or the stream said.
+    pub protocol: Option<String>,
     /// Frames of one kind in a row, within `MERGE_MS`, share a line.
     pub count: u32,
 }
@@ -80,6 +82,7 @@ impl LogEntry {
             duration_ms: None,
             note: note.into(),
             instance: None,
+            protocol: None,
             count: 1,
         }
     }
@@ -91,6 +94,9 @@ impl LogEntry {
     }
     pub fn by(self, instance: Option<String>) -> Self {
         LogEntry { instance, ..self }
+    }
+    pub fn over(self, protocol: Option<String>) -> Self {
+        LogEntry { protocol, ..self }
     }
     pub fn took(self, ms: f64) -> Self {
         LogEntry { duration_ms: Some(ms), ..self }

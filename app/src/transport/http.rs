@@ -16,6 +16,8 @@ pub struct Reply {
     pub arrived_ms: f64,
     /// The instance that answered (`X-Pushlab-Instance`).
     pub instance: Option<String>,
+    /// `http/1.1` or `h2` (Resource Timing's `nextHopProtocol`), when the browser says.
+    pub protocol: Option<String>,
 }
 
 pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, String> {
@@ -24,13 +26,13 @@ pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, Strin
     let instance = res.headers().get(pushlab::cluster::INSTANCE_HEADER);
     let text = res.text().await.map_err(|e| e.to_string())?;
     let now = super::now_ms();
-    let (wire_bytes, new_connection, arrived_ms) = timing(&res.url()).unwrap_or((None, false, now));
-    Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now), instance })
+    let (wire_bytes, new_connection, arrived_ms, protocol) = timing(&res.url()).unwrap_or((None, false, now, None));
+    Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now), instance, protocol })
 }
 
 /// Reads the newest Resource Timing entry for `url` (size, new connection?, arrival), then clears
 /// the buffer (it holds only 250 entries and a long session makes thousands).
-fn timing(url: &str) -> Option<(Option<u64>, bool, f64)> {
+fn timing(url: &str) -> Option<(Option<u64>, bool, f64, Option<String>)> {
     let perf = web_sys::window()?.performance()?;
     let entries = perf.get_entries_by_name(url);
     let entry = entries.get(entries.length().checked_sub(1)?).dyn_into::<PerformanceResourceTiming>().ok();
@@ -38,5 +40,6 @@ fn timing(url: &str) -> Option<(Option<u64>, bool, f64)> {
     let entry = entry?;
     let size = entry.transfer_size();
     let arrived = if entry.response_end() > 0.0 { perf.time_origin() + entry.response_end() } else { super::now_ms() };
-    Some(((size > 0.0).then_some(size as u64), entry.connect_end() > entry.connect_start(), arrived))
+    let protocol = Some(entry.next_hop_protocol()).filter(|p| !p.is_empty());
+    Some(((size > 0.0).then_some(size as u64), entry.connect_end() > entry.connect_start(), arrived, protocol))
 }

@@ -48,6 +48,7 @@ pub fn start(report: Report, cut: bool) -> PollLoop {
                 let took = Some(now - t0);
                 if let Ok(r) = &reply {
                     report.answered_by(r.instance.as_deref());
+                    report.carried_by(r.protocol.as_deref());
                     let by = r.instance.clone();
                     report.update_log(entry, |e| e.instance = by);
                 }

@@ -29,6 +29,7 @@ pub fn start(report: Report, interval_s: u32, cut: bool) -> PollLoop {
                 let now = now_ms();
                 if let Ok(r) = &reply {
                     report.answered_by(r.instance.as_deref());
+                    report.carried_by(r.protocol.as_deref());
                 }
                 match reply {
                     Ok(r) if r.status == 200 => match serde_json::from_str::<PollResponse>(&r.text) {

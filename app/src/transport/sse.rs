@@ -103,7 +103,10 @@ impl Conn {
         let hello = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let data = e.data().as_string().unwrap_or_default();
             match serde_json::from_str::<Hello>(&data) {
-                Ok(hello) => report.answered_by(Some(&hello.instance)),
+                Ok(hello) => {
+                    report.answered_by(Some(&hello.instance));
+                    report.carried_by(Some(&hello.protocol));
+                }
                 Err(err) => report.unparsed(arrival_ms(&e), data.len(), err),
             }
         });

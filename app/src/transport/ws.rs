@@ -202,8 +202,9 @@ fn on_frame(report: Report, e: &MessageEvent) -> bool {
             report.event(&env, at);
         }
         Ok(ServerMsg::Reset(notice)) => report.reset(&notice, at),
-        Ok(ServerMsg::Pong { nonce, instance, .. }) => {
+        Ok(ServerMsg::Pong { nonce, instance, protocol }) => {
             report.answered_by(instance.as_deref());
+            report.carried_by(protocol.as_deref());
             let line = report.line(LogKind::WsPong, at, "pong (round trip)").bytes(size);
             report.log(match nonce.as_f64() {
                 Some(sent) => line.took(at - sent),

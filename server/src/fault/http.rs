@@ -16,6 +16,13 @@ use crate::accept::ConnHandle;
 use crate::control::Control;
 use crate::hub::now_us;
 
+fn reset_stream() -> Response {
+    let failed = futures_util::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle-cut"))
+    });
+    Response::new(axum::body::Body::from_stream(failed))
+}
+
 /// The middleware on `/api/poll` and `/api/long-poll`.
 pub async fn polls(State(control): State<Control>, req: Request, next: Next) -> Response {
     let t = if req.uri().path() == paths::LONG_POLL { Transport::LongPoll } else { Transport::Poll };
@@ -30,9 +37,16 @@ pub async fn polls(State(control): State<Control>, req: Request, next: Next) -> 
         tokio::select! {
             res = &mut answer => break res,
             _ = sleep_until(instant_at(cut_at.unwrap_or(0))), if cut_at.is_some() => {
-                // The connection goes, as a balancer closes it: the client sees a network error.
-                conn.iter().for_each(ConnHandle::cut);
-                std::future::pending::<()>().await;
+                match &conn {
+                    // The connection goes, as a balancer closes it: the client sees a network error.
+                    Some(c) if !c.is_h2() => {
+                        c.cut();
+                        std::future::pending::<()>().await;
+                    }
+                    // Over HTTP/2 only this request's stream is reset (a body that fails):
+                    // the page's other streams share the connection.
+                    _ => return reset_stream(),
+                }
             }
             _ = settings.changed() => {}
         }

@@ -74,6 +74,16 @@ pub fn poll_response(app: &AppState, t: Transport, batch: PollBatch) -> Response
     res
 }
 
+/// The HTTP protocol of a request, as ALPN and Resource Timing name it.
+pub fn protocol_name(v: axum::http::Version) -> &'static str {
+    match v {
+        axum::http::Version::HTTP_2 => pushlab::cluster::H2,
+        axum::http::Version::HTTP_10 => "http/1.0",
+        axum::http::Version::HTTP_3 => "h3",
+        _ => pushlab::cluster::HTTP_1_1,
+    }
+}
+
 /// Why a stream must end, apart from its client going away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {

@@ -24,7 +24,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream;
-use pushlab::cluster::PROTOCOL_VERSION;
 use pushlab::{CursorError, Hello, ResetNotice, ServerMsg, Transport};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -53,9 +52,11 @@ pub async fn handle(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     conn: Option<Extension<ConnHandle>>,
+    version: axum::http::Version,
     headers: HeaderMap,
     query: Result<Query<SseQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let protocol = super::protocol_name(version);
     let Query(q) = query?;
     // The browser's reconnect sends Last-Event-ID; it wins over `after`.
     let last_event_id = match headers.get("last-event-id") {
@@ -72,7 +73,7 @@ pub async fn handle(
         app.stats.left(c, None);
     }
     let mut first = RETRY.to_vec();
-    first.extend_from_slice(&hello_frame(app.broker.instance()));
+    first.extend_from_slice(&hello_frame(app.broker.instance(), protocol));
     if let Some(reset) = &start.reset {
         first.extend_from_slice(&reset_frame(reset));
     }
@@ -82,7 +83,7 @@ pub async fn handle(
     let body_gone = CancellationToken::new();
     let body = Reader { rx, _gone: body_gone.clone().drop_guard() };
     let out = SseOut { tx, body_gone, conn: conn.map(|Extension(c)| c) };
-    let start = Start { epoch: start.epoch, after: Some(start.after), peer: peer.ip(), open };
+    let start = Start { epoch: start.epoch, after: Some(start.after), peer: peer.ip(), open, protocol };
     app.tasks.spawn(run(Ctx::of(&app), out, start));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
@@ -191,8 +192,8 @@ impl Channel for SseOut {
 }
 
 /// `event: hello` with no `id:`: it names the instance and moves no cursor.
-fn hello_frame(instance: &str) -> Vec<u8> {
-    let hello = Hello { instance: instance.to_owned(), protocol: PROTOCOL_VERSION };
+fn hello_frame(instance: &str, protocol: &str) -> Vec<u8> {
+    let hello = Hello { instance: instance.to_owned(), protocol: protocol.to_owned() };
     let data = serde_json::to_string(&hello).expect("a hello always serializes");
     format!("event: hello\ndata: {data}\n\n").into_bytes()
 }

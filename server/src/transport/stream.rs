@@ -94,6 +94,8 @@ pub struct Start {
     pub after: Option<u64>,
     pub peer: IpAddr,
     pub open: ConnGuard,
+    /// `http/1.1` or `h2`, named in each `pong`.
+    pub protocol: &'static str,
 }
 
 /// The keep-alive (SSE) or heartbeat (WebSocket) period the instructor set.
@@ -141,7 +143,7 @@ impl Ctx {
 pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
     let t = C::TRANSPORT;
     let slow = app.slow;
-    let Start { mut epoch, mut after, peer, open: _open } = start;
+    let Start { mut epoch, mut after, peer, open: _open, protocol } = start;
     let mut head = app.hub.subscribe();
     let mut stop = std::pin::pin!(stop_signal(&app.shutdown, &app.control, t));
     let mut settings = app.control.watch_settings();
@@ -293,7 +295,7 @@ pub async fn run<C: Channel>(app: Ctx, mut ch: C, start: Start) {
             Said::Ping(nonce) => ServerMsg::Pong {
                 nonce,
                 instance: Some(app.broker.instance().to_owned()),
-                protocol: Some(pushlab::cluster::PROTOCOL_VERSION),
+                protocol: Some(protocol.to_owned()),
             },
             Said::Bad(message) => ServerMsg::Error { message },
             Said::Chat { text, from } => {
@@ -455,7 +457,7 @@ mod tests {
         let (did, did_rx) = mpsc::unbounded_channel();
         let ch = Fake::<H> { said, did, t0: Instant::now(), stalled };
         let open = stats.open(Fake::<H>::TRANSPORT).unwrap();
-        let start = Start { epoch: 1, after, peer: [127, 0, 0, 1].into(), open };
+        let start = Start { epoch: 1, after, peer: [127, 0, 0, 1].into(), open, protocol: "http/1.1" };
         tokio::spawn(run(ctx.clone(), ch, start));
         Rig { ctx, said: said_tx, did: did_rx }
     }
@@ -527,7 +529,10 @@ mod tests {
         let mut r = start::<true>(None, S(20), S(10), false);
         r.publish(600);
         r.said.send(Said::Ping(serde_json::json!(7))).unwrap();
-        assert_eq!(r.next().await.1, Did::Msg(r#"{"type":"pong","nonce":7,"instance":"test","protocol":1}"#.into()));
+        assert_eq!(
+            r.next().await.1,
+            Did::Msg(r#"{"type":"pong","nonce":7,"instance":"test","protocol":"http/1.1"}"#.into())
+        );
         // From the start: 600 events in batches; a second resume arrives during them.
         r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();
         r.said.send(Said::Resume(Some(r.ctx.hub.cursor(0)))).unwrap();

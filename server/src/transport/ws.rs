@@ -37,16 +37,20 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 /// A close frame gets this long to go out.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+#[allow(clippy::too_many_arguments)] // one extractor each: what the upgrade needs to know
 pub async fn handle(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     conn: Option<Extension<ConnHandle>>,
+    version: axum::http::Version,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     query: Result<Query<WsQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let upgrade = upgrade.map_err(|r| ApiError::BadUpgrade(r.status(), r.body_text()))?;
-    crate::origin::check_origin(&app.origins, &headers)?;
+    let scheme = conn.as_ref().map_or("http", |c| c.0.scheme());
+    crate::origin::check_origin(&app.origins, &headers, &uri, scheme)?;
     let Query(q) = query?;
     let client = super::client_id(q.client.as_deref())?;
     let ip = crate::messages::client_ip(&app, peer.ip(), &headers);
@@ -64,7 +68,8 @@ pub async fn handle(
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| {
             // The heartbeat is the instructor's (`set_ping`); a peer silent for two periods is gone.
-            let start = Start { epoch: app.hub.epoch(), after: None, peer: ip, open };
+            let protocol = super::protocol_name(version);
+            let start = Start { epoch: app.hub.epoch(), after: None, peer: ip, open, protocol };
             if let Some(c) = &conn {
                 c.arm_ws(app.control.clone(), app.shutdown.clone());
             }
