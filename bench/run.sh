@@ -80,7 +80,15 @@ LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD target/release/pushlab --addr 127.0
 pids+=($!)
 wait_for http://127.0.0.1:3100/api/time
 run_scenarios pushlab http://127.0.0.1:3100 "${pids[-1]}" pushlab poll,long-poll,sse,ws \
-  idle capacity fan-out scale latency wire-cost slow-consumer reconnect-storm
+  idle capacity fan-out scale latency wire-cost faults slow-consumer reconnect-storm
+stop_last
+
+say "pushlab --tls (HTTP/1.1 and HTTP/2 by ALPN, a self-signed certificate)"
+LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD target/release/pushlab --addr 127.0.0.1:3104 --tls --token "$token" \
+  --no-presence >"$work/pushlab-tls-server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [[ "$(curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:3104/api/time)" != 000 ]] && break; sleep 0.1; done
+run_scenarios pushlab https://127.0.0.1:3104 "${pids[-1]}" pushlab poll,long-poll,sse wire-cost-tls
 stop_last
 
 say "pushlab, many instances (scripts/cluster.sh: Redis, 2 instances, nginx round robin)"

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::now_us;
+use crate::wire::Target;
 use crate::{LoadError, http};
 
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +41,7 @@ impl Drop for Feeder {
 impl Feeder {
     /// Starts publishing to `http://{host}{path}` at `rate_per_s`.
     pub async fn start(host: &str, path: &str, rate_per_s: f64) -> Result<Feeder, LoadError> {
-        let conn = http::connect(host, Arc::default()).await?;
+        let conn = http::connect(&Target::plain(host), Arc::default()).await?;
         let feeder = Feeder {
             settings: Arc::new(Mutex::new(Settings { rate_per_s, paused: false, bursts: 0 })),
             changed: Arc::default(),
@@ -127,7 +128,7 @@ impl Task {
         let body = serde_json::to_vec(&env).expect("an envelope serializes");
         if self.conn.post(&self.path, body).await.is_err() {
             // One reconnect; an event lost here shows as a gap in every client.
-            if let Ok(conn) = http::connect(&self.host, Arc::default()).await {
+            if let Ok(conn) = http::connect(&Target::plain(&self.host), Arc::default()).await {
                 self.conn = conn;
             }
         }

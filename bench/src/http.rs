@@ -1,4 +1,5 @@
-//! One HTTP/1.1 connection per client, over a counting socket.
+//! One HTTP connection per client (HTTP/1.1, or HTTP/2 over TLS), over a
+//! counting socket.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -6,27 +7,39 @@ use std::sync::atomic::AtomicU64;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::{http1, http2};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::LoadError;
-use crate::counting::Counting;
+use crate::wire::{self, Target};
 
 pub struct Conn {
-    sender: SendRequest<Full<Bytes>>,
+    sender: Sender,
     host: String,
 }
 
-/// Opens a connection to `host` (host:port); bytes read are added to `read`.
-pub async fn connect(host: &str, read: Arc<AtomicU64>) -> Result<Conn, LoadError> {
-    let tcp = TcpStream::connect(host).await.map_err(|source| LoadError::Connect { addr: host.to_owned(), source })?;
-    let _ = tcp.set_nodelay(true);
-    let io = TokioIo::new(Counting::new(tcp, read));
-    let (sender, conn) = hyper::client::conn::http1::handshake(io).await.map_err(|e| LoadError::Http(e.to_string()))?;
-    tokio::spawn(conn);
-    Ok(Conn { sender, host: host.to_owned() })
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    /// With the URI's origin for `:scheme` and `:authority`.
+    H2(http2::SendRequest<Full<Bytes>>, String),
+}
+
+/// Opens a connection to the target; bytes read are added to `read`.
+pub async fn connect(target: &Target, read: Arc<AtomicU64>) -> Result<Conn, LoadError> {
+    let (stream, h2) = wire::open(target, target.http2, read).await?;
+    let io = TokioIo::new(stream);
+    let http = |e: hyper::Error| LoadError::Http(e.to_string());
+    let sender = if h2 {
+        let (sender, conn) = http2::handshake(TokioExecutor::new(), io).await.map_err(http)?;
+        tokio::spawn(conn);
+        Sender::H2(sender, format!("https://{}", target.host))
+    } else {
+        let (sender, conn) = http1::handshake(io).await.map_err(http)?;
+        tokio::spawn(conn);
+        Sender::H1(sender)
+    };
+    Ok(Conn { sender, host: target.host.clone() })
 }
 
 impl Conn {
@@ -47,9 +60,22 @@ impl Conn {
         &mut self,
         req: Result<Request<Full<Bytes>>, hyper::http::Error>,
     ) -> Result<Response<Incoming>, LoadError> {
-        let req = req.map_err(|e| LoadError::Http(e.to_string()))?;
-        self.sender.ready().await.map_err(|e| LoadError::Http(e.to_string()))?;
-        self.sender.send_request(req).await.map_err(|e| LoadError::Http(e.to_string()))
+        let mut req = req.map_err(|e| LoadError::Http(e.to_string()))?;
+        let http = |e: hyper::Error| LoadError::Http(e.to_string());
+        match &mut self.sender {
+            Sender::H1(s) => {
+                s.ready().await.map_err(http)?;
+                s.send_request(req).await.map_err(http)
+            }
+            Sender::H2(s, origin) => {
+                // HTTP/2 names the origin in pseudo-headers, not in Host.
+                req.headers_mut().remove(hyper::header::HOST);
+                let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                *req.uri_mut() = format!("{origin}{path}").parse().map_err(|e| LoadError::Http(format!("{e}")))?;
+                s.ready().await.map_err(http)?;
+                s.send_request(req).await.map_err(http)
+            }
+        }
     }
 
     /// `POST /api/control` with the instructor token.

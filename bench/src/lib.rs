@@ -5,13 +5,15 @@
 //!
 //! - [`counting`]: a socket wrapper that counts every byte read (headers and framing included).
 //! - [`feeder`]: publishes envelopes to a server with no stream of its own (nchan).
-//! - [`http`]: one HTTP/1.1 connection per client over that socket (hyper).
+//! - [`wire`]: where to connect and how: plain or TLS, HTTP/1.1 or HTTP/2 by ALPN.
+//! - [`http`]: one HTTP connection per client over that socket (hyper).
 //! - [`client`]: the four clients, one module each, and nchan's three; each checks `seq` continuity.
 //! - [`tally`]: one client's figures, and their sum.
 //! - [`report`]: the table and the JSON.
 //! - [`procfs`]: the server's RSS and CPU time, sampled from /proc.
 //! - [`run`]: starts the clients, shows progress, stops them, collects the figures.
-//! - [`scenario`]: the named scenarios, each a table; [`cluster`]: the one against many instances.
+//! - [`scenario`]: the named scenarios, each a table; [`cluster`]: the one against many instances;
+//!   [`traps`]: TLS and HTTP/2's wire cost, and each fault's effect on latency.
 //! - [`results`], [`markdown`], [`chart`]: a benchmark run's results, docs/PERFORMANCE.md and its chart.
 
 pub mod chart;
@@ -27,11 +29,13 @@ pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod tally;
+pub mod traps;
+pub mod wire;
 
 /// What can stop a run: said clearly, never a panic.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("bad URL {0:?}: expected http://host:port")]
+    #[error("bad URL {0:?}: expected http://host:port or https://host:port")]
     BadUrl(String),
     #[error("cannot connect to {addr}: {source}")]
     Connect { addr: String, source: std::io::Error },

@@ -23,7 +23,8 @@ struct Cli {
 enum Cmd {
     /// Drive N clients of one transport and print what it cost.
     Run(RunArgs),
-    /// A named scenario (idle, capacity, fan-out, scale, latency, wire-cost, slow-consumer, reconnect-storm).
+    /// A named scenario (idle, capacity, fan-out, scale, latency, wire-cost, wire-cost-tls, faults,
+    /// slow-consumer, reconnect-storm, cluster).
     Scenario(ScenarioArgs),
     /// Gather a bench/run.sh folder into the results JSON, docs/PERFORMANCE.md and its chart.
     Report(ReportArgs),
@@ -49,7 +50,7 @@ struct ReportArgs {
 
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// The server, http://host:port (only ever one you run).
+    /// The server, http://host:port or https://host:port (only ever one you run).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
     /// What the server speaks: pushlab's protocol (docs/PROTOCOL.md §4), or nginx + nchan's.
@@ -78,6 +79,8 @@ struct RunArgs {
     /// Sample this process's RSS and CPU time from /proc (the server's pid).
     #[arg(long)]
     server_pid: Option<u32>,
+    #[command(flatten)]
+    wire: WireArgs,
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
@@ -107,11 +110,24 @@ struct ScenarioArgs {
     /// The cluster scenario: Redis's pid, for its CPU per delivery.
     #[arg(long)]
     broker_pid: Option<u32>,
+    #[command(flatten)]
+    wire: WireArgs,
     /// A few seconds with a few clients (the CI smoke run).
     #[arg(long)]
     quick: bool,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args, Debug)]
+struct WireArgs {
+    /// Speak TLS (implied by an https:// URL); any certificate is accepted, as
+    /// the load runner only targets servers you run (pushlab --tls makes its own).
+    #[arg(long)]
+    tls: bool,
+    /// HTTP/2 by ALPN for polling and SSE (implies --tls; WebSocket keeps HTTP/1.1's upgrade).
+    #[arg(long)]
+    http2: bool,
 }
 
 #[tokio::main]
@@ -159,6 +175,8 @@ async fn run_cmd(a: RunArgs) -> ExitCode {
         poll_interval: Duration::from_millis(a.poll_interval_ms),
         long_poll_timeout_ms: a.long_poll_timeout_ms,
         server_pid: a.server_pid,
+        tls: a.wire.tls,
+        http2: a.wire.http2,
         progress: !a.json,
     };
     match run(opts).await {
@@ -211,6 +229,8 @@ async fn scenario_cmd(a: ScenarioArgs) -> ExitCode {
         feeder: None,
         instances: a.instances,
         broker_pid: a.broker_pid,
+        tls: a.wire.tls,
+        http2: a.wire.http2,
     };
     match scenario::run_scenario(&a.name, &setup).await {
         Ok(outcome) if a.json => {

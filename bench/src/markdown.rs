@@ -300,7 +300,7 @@ fn extra(row: &Row, key: &str) -> String {
     row.extra.iter().find(|(k, _)| k == key).map_or("n/a".into(), |(_, v)| v.clone())
 }
 
-const SECTIONS: [Section; 9] = [
+const SECTIONS: [Section; 11] = [
     Section {
         scenario: "fan-out",
         title: "Fan-out: 200 subscribers, 1,000 events/s",
@@ -420,6 +420,39 @@ const SECTIONS: [Section; 9] = [
         },
     },
     Section {
+        scenario: "wire-cost-tls",
+        title: "Wire cost over TLS: HTTP/1.1 and HTTP/2 (pushlab only)",
+        means: "The wire-cost runs again against `pushlab --tls`, each first over HTTP/1.1 and then over HTTP/2 \
+                (ALPN `h2`), one connection per client. Bytes are counted below TLS, so both carry its record \
+                overhead; the difference between them is HTTP/2's framing and HPACK, which sends a repeated \
+                request's and answer's headers as a few bytes of table references.",
+        headers: &["bytes/event", "requests/event", "p50 ms"],
+        cells: |row| {
+            let rep = &row.report;
+            vec![opt(rep.bytes_per_event, 0), opt(rep.requests_per_event, 3), opt(rep.latency_ms.map(|l| l.p50), 3)]
+        },
+    },
+    Section {
+        scenario: "faults",
+        title: "What each fault does to latency (pushlab only)",
+        means: "10 clients of each transport at 10 events/s for 15 s, all at once: first with no fault \
+                (*without*), then under each fault that delays events, for the transports it acts on \
+                (docs/PROTOCOL.md §6.5; the short poll asks every second). `idle-cut` and `ws-dies` delay \
+                nothing: they cut or silence connections, and their cost is the reconnects and recovery the \
+                page's ledger shows.",
+        headers: &["p50 without", "p50 with", "p99 without", "p99 with", "reconnects", "gaps / dups"],
+        cells: |row| {
+            vec![
+                extra(row, "p50 without"),
+                extra(row, "p50 with"),
+                extra(row, "p99 without"),
+                extra(row, "p99 with"),
+                row.report.reconnects.to_string(),
+                gaps(&row.report),
+            ]
+        },
+    },
+    Section {
         scenario: "slow-consumer",
         title: "Slow consumer (pushlab only)",
         means: "99 WebSocket clients at 1,000 events/s, first all reading, then with one more that reads \
@@ -501,7 +534,8 @@ fn scenarios(out: &mut String, r: &Results) {
         }
         let _ = writeln!(out, "| run | server | {} |", s.headers.join(" | "));
         let _ = writeln!(out, "|---|---|{}", "---|".repeat(s.headers.len()));
-        let pushlab_only = matches!(s.scenario, "slow-consumer" | "reconnect-storm" | "cluster");
+        let pushlab_only =
+            matches!(s.scenario, "wire-cost-tls" | "faults" | "slow-consumer" | "reconnect-storm" | "cluster");
         for label in labels {
             for server in SERVERS {
                 if pushlab_only && server != "pushlab" {

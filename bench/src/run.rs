@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::{self, Ctx, Protocol, now_us};
 use crate::report::Report;
+use crate::wire::Target;
 use crate::{LoadError, http, procfs};
 
 #[derive(Clone, Debug)]
@@ -24,17 +25,24 @@ pub struct Options {
     pub poll_interval: Duration,
     pub long_poll_timeout_ms: u64,
     pub server_pid: Option<u32>,
+    /// Over TLS (implied by an `https://` URL or `http2`).
+    pub tls: bool,
+    /// HTTP/2 by ALPN for polling and SSE (WebSocket stays on HTTP/1.1's upgrade).
+    pub http2: bool,
     /// Print a progress line to stderr every second.
     pub progress: bool,
 }
 
+/// host:port of an `http://` or `https://` URL.
 pub fn host_of(url: &str) -> Result<String, LoadError> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| LoadError::BadUrl(url.to_owned()))?;
-    let host = rest.trim_end_matches('/');
-    if host.is_empty() || host.contains('/') || !host.contains(':') {
-        return Err(LoadError::BadUrl(url.to_owned()));
+    Target::parse(url).map(|t| t.host)
+}
+
+impl Options {
+    /// The server, over TLS and HTTP/2 when the flags (or an `https://` URL) say so.
+    pub fn target(&self) -> Result<Target, LoadError> {
+        Ok(Target::parse(&self.url)?.with(self.tls, self.http2))
     }
-    Ok(host.to_owned())
 }
 
 /// Server clock minus local clock, from the best of five `/api/time` round trips.
@@ -75,10 +83,10 @@ pub async fn run(opts: Options) -> Result<Report, LoadError> {
 
 /// What the clients of a run share; a scenario keeps a handle to steer it.
 pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
-    let host = host_of(&opts.url)?;
+    let target = opts.target()?;
     let (offset_us, start_cursor) = match opts.protocol {
         Protocol::Pushlab => {
-            let mut conn = http::connect(&host, Arc::default()).await?;
+            let mut conn = http::connect(&target, Arc::default()).await?;
             (clock_offset(&mut conn).await?, Some(head_cursor(&mut conn).await?))
         }
         // nchan has no clock to ask (our own feeder stamps its events), and its
@@ -86,7 +94,7 @@ pub async fn context(opts: &Options) -> Result<Ctx, LoadError> {
         Protocol::Nchan => (0, None),
     };
     Ok(Ctx {
-        host,
+        target,
         protocol: opts.protocol,
         start_cursor,
         offset_us,
@@ -145,7 +153,8 @@ mod tests {
     fn urls_are_checked() {
         assert_eq!(host_of("http://127.0.0.1:3000").unwrap(), "127.0.0.1:3000");
         assert_eq!(host_of("http://lab.local:80/").unwrap(), "lab.local:80");
-        for bad in ["127.0.0.1:3000", "https://x:1", "http://", "http://x", "http://x:1/api"] {
+        assert_eq!(host_of("https://127.0.0.1:3443").unwrap(), "127.0.0.1:3443");
+        for bad in ["127.0.0.1:3000", "ftp://x:1", "http://", "http://x", "http://x:1/api"] {
             assert!(host_of(bad).is_err(), "{bad}");
         }
     }

@@ -14,10 +14,22 @@ use crate::client::Protocol;
 use crate::feeder::Feeder;
 use crate::report::{Report, ServerCost};
 use crate::run::{Options, context, host_of, run, run_with};
+use crate::wire::Target;
 use crate::{LoadError, http, procfs};
 
-pub const NAMES: [&str; 9] =
-    ["idle", "capacity", "fan-out", "scale", "latency", "wire-cost", "slow-consumer", "reconnect-storm", "cluster"];
+pub const NAMES: [&str; 11] = [
+    "idle",
+    "capacity",
+    "fan-out",
+    "scale",
+    "latency",
+    "wire-cost",
+    "wire-cost-tls",
+    "faults",
+    "slow-consumer",
+    "reconnect-storm",
+    "cluster",
+];
 
 #[derive(Clone, Debug)]
 pub struct Setup {
@@ -34,6 +46,9 @@ pub struct Setup {
     pub instances: Vec<crate::cluster::Instance>,
     /// The broker's (Redis's) pid, for its CPU per delivery.
     pub broker_pid: Option<u32>,
+    /// Over TLS (also implied by an `https://` URL), and HTTP/2 for polling and SSE.
+    pub tls: bool,
+    pub http2: bool,
 }
 
 /// One row of a scenario's table, with the run behind it.
@@ -71,8 +86,14 @@ impl Setup {
             poll_interval: Duration::from_secs(1),
             long_poll_timeout_ms: 25_000,
             server_pid: self.server_pid,
+            tls: self.tls,
+            http2: self.http2,
             progress: false,
         }
+    }
+
+    fn target(&self) -> Result<Target, LoadError> {
+        Ok(Target::parse(&self.url)?.with(self.tls, self.http2))
     }
 
     pub(crate) fn offers(&self, t: &Transport) -> bool {
@@ -90,7 +111,7 @@ impl Setup {
             }
             return Ok(());
         }
-        let mut conn = http::connect(&host_of(&self.url)?, Arc::default()).await?;
+        let mut conn = http::connect(&self.target()?, Arc::default()).await?;
         conn.control(&self.token, &action).await
     }
 
@@ -101,7 +122,7 @@ impl Setup {
 
 /// `GET /api/stats` of the server at `url`.
 pub(crate) async fn stats_at(url: &str) -> Result<ServerStats, LoadError> {
-    let mut conn = http::connect(&host_of(url)?, Arc::default()).await?;
+    let mut conn = http::connect(&Target::parse(url)?, Arc::default()).await?;
     let (_, body) = conn.get_body("/api/stats").await?;
     serde_json::from_slice(&body).map_err(|e| LoadError::Protocol(format!("/api/stats: {e}")))
 }
@@ -122,6 +143,8 @@ pub async fn run_scenario(name: &str, s: &Setup) -> Result<Outcome, LoadError> {
         "slow-consumer" => slow_consumer(s).await?,
         "reconnect-storm" => reconnect_storm(s).await?,
         "cluster" => crate::cluster::cluster(s).await?,
+        "wire-cost-tls" => crate::traps::wire_cost_tls(s).await?,
+        "faults" => crate::traps::faults(s).await?,
         other => return Err(LoadError::Protocol(format!("no scenario {other:?}; try one of {NAMES:?}"))),
     };
     s.control(ControlAction::Resume).await?;

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::LoadError;
 use crate::http::{self, Conn};
 use crate::tally::Tally;
+use crate::wire::Target;
 
 /// Pause before reconnecting after a failure.
 pub const RETRY: Duration = Duration::from_millis(250);
@@ -36,8 +37,8 @@ pub enum Protocol {
 
 /// What every client shares.
 pub struct Ctx {
-    /// host:port of the server.
-    pub host: String,
+    /// The server, and how to connect to it.
+    pub target: Target,
     pub protocol: Protocol,
     /// Where every client starts: the stream's head when the run began, so
     /// per-event figures count live events, not the last 20 a new client is sent.
@@ -166,7 +167,7 @@ pub async fn ensure<'a>(
     read: &Arc<AtomicU64>,
 ) -> Result<Option<&'a mut Conn>, LoadError> {
     if slot.is_none() {
-        match http::connect(&ctx.host, read.clone()).await {
+        match http::connect(&ctx.target, read.clone()).await {
             Ok(c) => *slot = Some(c),
             Err(e) => {
                 retry(ctx, t, e).await?;

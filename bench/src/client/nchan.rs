@@ -47,7 +47,7 @@ async fn event_source_once(
     last_id: &mut Option<String>,
     read: Arc<AtomicU64>,
 ) -> Result<(), LoadError> {
-    let mut conn = crate::http::connect(&ctx.host, read).await?;
+    let mut conn = crate::http::connect(&ctx.target, read).await?;
     t.requests += 1;
     let mut headers = vec![("accept", "text/event-stream")];
     if let Some(id) = last_id.as_deref() {

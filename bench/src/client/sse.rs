@@ -19,7 +19,7 @@ pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), L
 }
 
 async fn stream_once(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
-    let mut conn = http::connect(&ctx.host, read).await?;
+    let mut conn = http::connect(&ctx.target, read).await?;
     t.requests += 1;
     let res = conn.get(&format!("/api/sse?after={}", after(t))).await?;
     if res.status() != 200 {

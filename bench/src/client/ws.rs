@@ -6,16 +6,15 @@ use std::sync::atomic::AtomicU64;
 
 use futures_util::{SinkExt, StreamExt};
 use pushlab::{ClientMsg, ServerMsg};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Ctx, reconnecting};
 use crate::LoadError;
-use crate::counting::Counting;
 use crate::tally::Tally;
+use crate::wire::{self, Stream};
 
-pub type Socket = WebSocketStream<Counting<TcpStream>>;
+pub type Socket = WebSocketStream<Stream>;
 
 pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), LoadError> {
     reconnecting!(ctx, t, socket_once(ctx, t, read.clone()))
@@ -24,11 +23,10 @@ pub async fn run(ctx: &Ctx, t: &mut Tally, read: Arc<AtomicU64>) -> Result<(), L
 /// Opens a WebSocket to `path` on the server (one more request in the tally);
 /// bytes read are added to `read`.
 pub async fn connect(ctx: &Ctx, t: &mut Tally, path: &str, read: Arc<AtomicU64>) -> Result<Socket, LoadError> {
-    let tcp =
-        TcpStream::connect(&ctx.host).await.map_err(|source| LoadError::Connect { addr: ctx.host.clone(), source })?;
-    let _ = tcp.set_nodelay(true);
+    // The upgrade is HTTP/1.1's: ALPN asks for it even when polls use h2.
+    let (stream, _) = wire::open(&ctx.target, false, read).await?;
     t.requests += 1;
-    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{}{path}", ctx.host), Counting::new(tcp, read))
+    let (ws, _) = tokio_tungstenite::client_async(ctx.target.ws_url(path), stream)
         .await
         .map_err(|e| LoadError::Ws(e.to_string()))?;
     t.connected = true;
