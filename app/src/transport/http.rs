@@ -1,8 +1,7 @@
 //! One GET through `fetch`, with what it cost on the wire where the browser says.
 
 use gloo_net::http::Request;
-use wasm_bindgen::JsCast;
-use web_sys::{AbortSignal, PerformanceResourceTiming};
+use web_sys::AbortSignal;
 
 pub struct Reply {
     pub status: u16,
@@ -21,6 +20,7 @@ pub struct Reply {
 }
 
 pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, String> {
+    super::timing::observe();
     let res = Request::get(url).abort_signal(signal).send().await.map_err(|e| e.to_string())?;
     let status = res.status();
     let instance = res.headers().get(pushlab::cluster::INSTANCE_HEADER);
@@ -30,14 +30,10 @@ pub async fn get(url: &str, signal: Option<&AbortSignal>) -> Result<Reply, Strin
     Ok(Reply { status, text, wire_bytes, new_connection, arrived_ms: arrived_ms.min(now), instance, protocol })
 }
 
-/// Reads the newest Resource Timing entry for `url` (size, new connection?, arrival), then clears
-/// the buffer (it holds only 250 entries and a long session makes thousands).
+/// The Resource Timing entry for `url`: size, new connection?, arrival, protocol.
 fn timing(url: &str) -> Option<(Option<u64>, bool, f64, Option<String>)> {
     let perf = web_sys::window()?.performance()?;
-    let entries = perf.get_entries_by_name(url);
-    let entry = entries.get(entries.length().checked_sub(1)?).dyn_into::<PerformanceResourceTiming>().ok();
-    perf.clear_resource_timings();
-    let entry = entry?;
+    let entry = super::timing::claim(url)?;
     let size = entry.transfer_size();
     let arrived = if entry.response_end() > 0.0 { perf.time_origin() + entry.response_end() } else { super::now_ms() };
     let protocol = Some(entry.next_hop_protocol()).filter(|p| !p.is_empty());

@@ -6,6 +6,7 @@ pub mod http;
 pub mod long_poll;
 pub mod poll;
 pub mod sse;
+pub mod timing;
 pub mod ws;
 
 use leptos::prelude::*;
