@@ -13,6 +13,7 @@
 //! - [`control`]: the instructor's actions and settings.
 //! - [`fault`]: the traps the instructor switches on, their parameters and ranges.
 //! - [`transport`]: the four transports' names as they appear on the wire.
+//! - [`room`]: participants' reports and the room-wide figures.
 //! - [`paths`]: the endpoints' paths.
 
 pub mod api;
@@ -22,6 +23,7 @@ pub mod cursor;
 pub mod event;
 pub mod fault;
 pub mod paths;
+pub mod room;
 pub mod stats;
 mod tagged;
 pub mod transport;

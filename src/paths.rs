@@ -18,6 +18,12 @@ pub const TIME: &str = "/api/time";
 pub const STATS: &str = "/api/stats";
 /// `POST`, `GET`: the instructor's actions, with a bearer token (§6.3).
 pub const CONTROL: &str = "/api/control";
+/// `POST`: a participant page's figures (§6.7).
+pub const REPORT: &str = "/api/report";
+/// `GET`: the room-wide figures (§6.7).
+pub const ROOM: &str = "/api/room";
+/// The projector's view of the whole room.
+pub const ROOM_PAGE: &str = "/room";
 /// `GET`: the counters in Prometheus text format (§6.4).
 pub const METRICS: &str = "/metrics";
 

@@ -25,10 +25,10 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 const DISCARD_UP_TO: u64 = 64 * 1024;
 const DISCARD_WITHIN: Duration = Duration::from_secs(2);
 
-/// A JSON body of at most [`MAX_BODY`] bytes, arriving within [`BODY_TIMEOUT`].
-pub struct Capped<T>(pub T);
+/// A JSON body of at most `N` bytes ([`MAX_BODY`] unless said), arriving within [`BODY_TIMEOUT`].
+pub struct Capped<T, const N: usize = MAX_BODY>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Capped<T> {
+impl<S: Send + Sync, T: DeserializeOwned, const N: usize> FromRequest<S> for Capped<T, N> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
@@ -37,18 +37,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Capped<T> {
             return Err(ApiError::BadBody("expected Content-Type: application/json".into()));
         }
         let mut body = body;
-        if let Some(n) = content_length(&parts.headers).filter(|&n| n > MAX_BODY as u64) {
+        if let Some(n) = content_length(&parts.headers).filter(|&n| n > N as u64) {
             if n <= DISCARD_UP_TO {
                 discard(&mut body).await;
             }
-            return Err(ApiError::TooLarge(MAX_BODY));
+            return Err(ApiError::TooLarge(N));
         }
-        let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(&mut body, MAX_BODY));
+        let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(&mut body, N));
         let bytes = match tokio::time::timeout(BODY_TIMEOUT, read).await {
             Err(_) => return Err(ApiError::BodyTimeout(BODY_TIMEOUT.as_secs())),
             Ok(Err(e)) if over_limit(&*e) => {
                 discard(&mut body).await;
-                return Err(ApiError::TooLarge(MAX_BODY));
+                return Err(ApiError::TooLarge(N));
             }
             Ok(Err(_)) => return Err(ApiError::BadBody("the body could not be read".into())),
             Ok(Ok(b)) => b.to_bytes(),

@@ -39,6 +39,10 @@ pub enum ApiError {
     Dropped,
     #[error("the broker (Redis) does not answer; try again shortly")]
     BrokerUnavailable,
+    #[error("one report a second per client; this one came too soon")]
+    ReportTooSoon,
+    #[error("the room is full ({} participants); try again once some have left", pushlab::room::MAX_PARTICIPANTS)]
+    RoomFull,
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("the body did not arrive within {0} s")]
@@ -63,8 +67,8 @@ impl ApiError {
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadUpgrade(status, _) => *status,
             Unauthorized => StatusCode::UNAUTHORIZED,
-            RateLimited | BurstsQueued(_) => StatusCode::TOO_MANY_REQUESTS,
-            Busy(_) | ShuttingDown | Dropped | BrokerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            RateLimited | BurstsQueued(_) | ReportTooSoon => StatusCode::TOO_MANY_REQUESTS,
+            Busy(_) | ShuttingDown | Dropped | BrokerUnavailable | RoomFull => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -80,7 +84,8 @@ impl ApiError {
             ForbiddenOrigin => "forbidden_origin",
             Unauthorized => "unauthorized",
             Forbidden => "forbidden",
-            RateLimited => "rate_limited",
+            RateLimited | ReportTooSoon => "rate_limited",
+            RoomFull => "room_full",
             BurstsQueued(_) => "bursts_queued",
             Busy(_) => "too_many_connections",
             ShuttingDown => "shutting_down",
@@ -107,10 +112,15 @@ impl IntoResponse for ApiError {
             ApiError::Busy(_)
                 | ApiError::ShuttingDown
                 | ApiError::RateLimited
+                | ApiError::ReportTooSoon
                 | ApiError::BurstsQueued(_)
                 | ApiError::BrokerUnavailable
         ) {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if matches!(self, ApiError::RoomFull) {
+            // A place opens when a participant has been silent this long.
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(pushlab::room::SILENT_S));
         }
         // An empty one is left for axum, which adds the route's own `Allow` after the layers ran.
         if let ApiError::MethodNotAllowed { allow, .. } = &self

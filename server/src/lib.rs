@@ -36,6 +36,7 @@ pub mod messages;
 pub mod metrics;
 pub mod origin;
 pub mod presence;
+pub mod room;
 pub mod shutdown;
 pub mod simulator;
 pub mod stats;
@@ -82,6 +83,8 @@ pub struct AppState {
     /// Upgraded WebSockets live outside hyper's graceful shutdown; this waits for them.
     pub tasks: TaskTracker,
     pub chat_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Participants' reports and the room-wide figures.
+    pub room: Arc<room::Room>,
     /// This server's Prometheus recorder, filled at each scrape.
     pub metrics: Arc<metrics_exporter_prometheus::PrometheusRecorder>,
     pub leptos: LeptosOptions,
@@ -115,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route(paths::TIME, get(time))
         .route(paths::STATS, get(server_stats))
         .route(paths::CONTROL, post(control::handle).get(control::current))
+        .route(paths::REPORT, post(room::api::report))
+        .route(paths::ROOM, get(room::api::room))
         // Unknown API paths are JSON 404s, not the dashboard's HTML page.
         .route("/api", any(error::not_found))
         .route("/api/", any(error::not_found))
@@ -314,6 +319,7 @@ pub async fn start(
         shutdown: shutdown.clone(),
         tasks: tasks.clone(),
         chat_limiter: messages::limiter(),
+        room: Arc::new(room::Room::new(room::join::urls(scheme, addr, &config.public_urls, &interfaces))),
         metrics: Arc::new(metrics::recorder()),
         leptos: {
             let mut leptos = leptos;
