@@ -1,5 +1,5 @@
 //! Every HTTP request a view makes, as typed calls: the instructor's
-//! `/api/control` and the chat's `POST /api/messages`. A view gets the answer's
+//! `/api/control`, the chat's `POST /api/messages` and the room report. A view gets the answer's
 //! body or an [`ApiFailure`] with the words to show; it never sees a request.
 //! (The transports' own requests are in `transport`, the page's clock and stats
 //! in `sync`.)
@@ -42,6 +42,9 @@ pub const CONTROL: Endpoint = Endpoint { accepts: |s| (200..300).contains(&s), r
 /// `POST /api/messages`: 202 is accepted; otherwise "refused (429)".
 pub const MESSAGES: Endpoint = Endpoint { accepts: |s| s == 202, refused: |s| format!("refused ({s})") };
 
+/// `POST /api/report`: 204 is taken; otherwise "refused (503)".
+pub const REPORT: Endpoint = Endpoint { accepts: |s| s == 204, refused: |s| format!("refused ({s})") };
+
 /// Reads an answer: its body as `T` when `endpoint` accepts the status; else a
 /// failure that shows the error body's message, or the endpoint's refusal text.
 pub fn decode<T: DeserializeOwned>(endpoint: Endpoint, status: u16, body: &str) -> Result<T, ApiFailure> {
@@ -80,6 +83,18 @@ pub async fn control(token: &str, action: Option<&ControlAction>) -> Result<Sett
 #[cfg(feature = "hydrate")]
 pub async fn post_chat(msg: &PostMessage) -> Result<PostMessageAccepted, ApiFailure> {
     send(MESSAGES, gloo_net::http::Request::post(paths::MESSAGES).json(msg)).await
+}
+
+/// `POST /api/report`: this page's figures for the room.
+#[cfg(feature = "hydrate")]
+pub async fn post_report(report: &pushlab::room::ParticipantReport) -> Result<(), ApiFailure> {
+    let req = gloo_net::http::Request::post(paths::REPORT).json(report).map_err(ApiFailure::unanswered)?;
+    let res = req.send().await.map_err(ApiFailure::unanswered)?;
+    if (REPORT.accepts)(res.status()) {
+        return Ok(());
+    }
+    let body = res.text().await.unwrap_or_default();
+    decode::<serde::de::IgnoredAny>(REPORT, res.status(), &body).map(|_| ())
 }
 
 #[cfg(feature = "hydrate")]

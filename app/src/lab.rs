@@ -74,6 +74,8 @@ pub struct Lab {
     pub protocol: RwSignal<Option<String>>,
     /// Every reconnect and switch, and how it recovered.
     pub ledger: RwSignal<crate::model::recovery::Ledger>,
+    /// The room's answer to this page's last report (`sync`), in words.
+    pub room: RwSignal<Option<String>>,
     /// What changed since the views last heard (see `flush`).
     dirty: StoredValue<u8>,
 }
@@ -103,6 +105,7 @@ impl Lab {
             instance: RwSignal::new(None),
             protocol: RwSignal::new(None),
             ledger: RwSignal::new(Default::default()),
+            room: RwSignal::new(None),
             dirty: StoredValue::new(0),
         }
         .with_interval(interval_s)
@@ -216,6 +219,13 @@ impl Lab {
                 self.ledger.update(|l| l.lost(t, now, cursor));
             }
         }
+    }
+
+    /// What this page tells the room (`POST /api/report`): its active transport's figures.
+    pub fn room_report(&self, client: &str) -> pushlab::room::ParticipantReport {
+        let t = self.active.get_untracked();
+        let (gaps, dups) = self.feed.with_untracked(|f| (f.gaps, f.duplicates));
+        self.metrics.with_untracked(|m| crate::model::room::report(client, t, m.get(t), gaps, dups))
     }
 
     pub fn metrics_of(&self, t: Transport, f: impl FnOnce(&mut Metrics)) {

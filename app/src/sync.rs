@@ -1,5 +1,6 @@
 //! Background loops of the page, apart from the transports (and not counted in
-//! their figures): the clock-offset estimate, the server's stats, a 1 s tick.
+//! their figures): the clock-offset estimate, the server's stats, the room
+//! report, a 1 s tick.
 
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -8,13 +9,14 @@ use pushlab::{ServerStats, TimeResponse, Transport, paths};
 
 use crate::lab::Lab;
 use crate::model::Clocks;
-use crate::transport::{Alive, http, now_ms};
+use crate::transport::{Alive, client_id, http, now_ms};
 
 const TIME_SAMPLES: u32 = 8;
 const TIME_REFRESH_MS: u32 = 60_000;
 const TIME_RETRY_MS: u32 = 5_000;
 const POOR_RTT_US: f64 = 10_000.0;
 const STATS_EVERY_MS: u32 = 3_000;
+const REPORT_EVERY_MS: u32 = pushlab::room::REPORT_EVERY_S as u32 * 1000;
 
 /// Starts the loops; they stop when `alive` is cleared.
 pub fn start(lab: Lab, alive: Alive) {
@@ -60,6 +62,20 @@ pub fn start(lab: Lab, alive: Alive) {
                 lab.on_stats(stats, asked);
             }
             TimeoutFuture::new(STATS_EVERY_MS).await;
+        }
+    });
+    let a = alive.clone();
+    spawn_local(async move {
+        loop {
+            TimeoutFuture::new(REPORT_EVERY_MS).await;
+            if !a.get() {
+                break;
+            }
+            let said = match crate::api::post_report(&lab.room_report(client_id())).await {
+                Ok(()) => format!("this page reports every {} s", pushlab::room::REPORT_EVERY_S),
+                Err(f) => format!("report refused: {}", f.message),
+            };
+            lab.room.set(Some(said));
         }
     });
     spawn_local(async move {

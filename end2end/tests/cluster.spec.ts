@@ -1,23 +1,13 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { expect, Page, test } from "@playwright/test";
 import { choose } from "./helpers";
+import { freePort } from "./servers";
 
 // Two instances on one Redis behind nginx (scripts/cluster.sh, release build),
 // round robin with no sticky sessions: polling lands on both, a WebSocket
 // outlives its instance.
 
 type Cluster = { proc: ChildProcess; url: string; pids: Map<string, number> };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startCluster(): Promise<Cluster> {
   const port = await freePort();

@@ -1,25 +1,14 @@
-import { ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { ChildProcess } from "node:child_process";
 import { expect, Page, test } from "@playwright/test";
+import { bin, freePort, startProcess } from "./servers";
 
 // `--tls` with its self-signed certificate (Chromium runs with
 // --ignore-certificate-errors here) and `--http-addr` beside it: the same lab
 // over HTTP/2 and over HTTP/1.1, without a restart.
 
-const bin = process.env.PUSHLAB_BIN ?? "../target/release/pushlab";
 let server: ChildProcess;
 let https = "";
 let http = "";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test.use({ ignoreHTTPSErrors: true, launchOptions: {
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -30,25 +19,8 @@ test.beforeAll(async () => {
   const [tls, plain] = [await freePort(), await freePort()];
   https = `https://127.0.0.1:${tls}`;
   http = `http://127.0.0.1:${plain}`;
-  server = spawn(bin, ["--tls", "--addr", `127.0.0.1:${tls}`, "--http-addr", `127.0.0.1:${plain}`,
-    "--rate", "10", "--token", "e2e-token"], {
-    env: { ...process.env, LEPTOS_SITE_ROOT: "../target/site", LEPTOS_ENV: "PROD", RUST_LOG: "info", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start:\n${out}`)), 30_000);
-    const read = (c: Buffer) => {
-      out += c.toString();
-      if (out.includes("plain HTTP/1.1")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    server.stdout!.on("data", read);
-    server.stderr!.on("data", read);
-    server.on("exit", (code) => reject(new Error(`exited ${code}:\n${out}`)));
-  });
+  server = (await startProcess(bin, ["--tls", "--addr", `127.0.0.1:${tls}`, "--http-addr", `127.0.0.1:${plain}`,
+    "--rate", "10", "--token", "e2e-token"], "plain HTTP/1.1")).proc;
 });
 
 test.afterAll(async () => {

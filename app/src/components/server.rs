@@ -70,6 +70,7 @@ pub fn ServerView() -> impl IntoView {
                 <div><dt>"delay"</dt><dd>{stat(|s| format::ms(s.settings.delay_ms as f64))}</dd></div>
                 <div><dt>"history"</dt><dd>{stat(|s| format!("{} / {}", s.history_len, s.history_capacity))}</dd></div>
                 <div><dt>"broker"</dt><dd data-testid="server-broker">{stat(|s| broker(s.broker).into())}</dd></div>
+                <div><dt>"room"</dt><dd data-testid="room-status">{move || lab.room.get().unwrap_or_else(|| "—".into())}</dd></div>
             </dl>
             <Instances/>
             <div class="table-wrap"><table class="mini">

@@ -10,6 +10,7 @@ pub mod log;
 pub mod metrics;
 pub mod projection;
 pub mod recovery;
+pub mod room;
 pub mod saas;
 pub mod tabs;
 

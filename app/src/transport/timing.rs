@@ -29,13 +29,14 @@ thread_local! {
 fn start() -> Option<Observer> {
     let seen: Rc<RefCell<VecDeque<PerformanceResourceTiming>>> = Rc::default();
     let kept = seen.clone();
-    let callback = Closure::<dyn FnMut(PerformanceObserverEntryList)>::new(move |list: PerformanceObserverEntryList| {
-        keep(&kept, list.get_entries());
-        // Delivered to us, so the browser's buffer need not keep them (it stops at 250).
-        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-            perf.clear_resource_timings();
-        }
-    });
+    let callback =
+        Closure::<dyn FnMut(PerformanceObserverEntryList)>::new(move |list: PerformanceObserverEntryList| {
+            keep(&kept, list.get_entries());
+            // Delivered to us, so the browser's buffer need not keep them (it stops at 250).
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                perf.clear_resource_timings();
+            }
+        });
     let observer = PerformanceObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     observer.observe(&PerformanceObserverInit::new(&js_sys::Array::of1(&"resource".into())));
     Some(Observer { observer, seen, _callback: callback })
