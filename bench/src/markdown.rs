@@ -436,7 +436,7 @@ const SECTIONS: [Section; 11] = [
         scenario: "faults",
         title: "What each fault does to latency (pushlab only)",
         means: "10 clients of each transport at 10 events/s for 15 s, all at once: first with no fault \
-                (*without*), then under each fault that delays events, for the transports it acts on \
+                (*without*), then under each fault that delays events, for the transports it acts on, in milliseconds \
                 (docs/PROTOCOL.md §6.5; the short poll asks every second). `idle-cut` and `ws-dies` delay \
                 nothing: they cut or silence connections, and their cost is the reconnects and recovery the \
                 page's ledger shows.",

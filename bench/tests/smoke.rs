@@ -92,19 +92,7 @@ async fn every_scenario_fills_its_table_without_gaps() {
     let mut leptos = leptos::config::get_configuration(None).unwrap().leptos_options;
     leptos.output_name = "pushlab".into();
     let s = start(config, listener, leptos, CancellationToken::new()).await.unwrap();
-    let setup = Setup {
-        url: format!("http://{}", s.addr),
-        protocol: Protocol::Pushlab,
-        token: "t".into(),
-        server_pid: Some(std::process::id()),
-        quick: true,
-        transports: Transport::ALL.to_vec(),
-        feeder: None,
-        instances: Vec::new(),
-        broker_pid: None,
-        tls: false,
-        http2: false,
-    };
+    let setup = Setup { server_pid: Some(std::process::id()), ..quick_setup(format!("http://{}", s.addr)) };
     // `cluster` needs instances in processes of their own: `bench/run.sh --quick` runs it
     // against scripts/cluster.sh; `wire-cost-tls` a server with --tls (below).
     for name in NAMES.into_iter().filter(|&n| n != "cluster" && n != "wire-cost-tls") {
@@ -143,21 +131,9 @@ async fn every_transport_runs_over_tls_and_http2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_polls_cost_fewer_bytes_than_http1_over_tls() {
-    use pushlab_bench::scenario::{Setup, run_scenario};
+    use pushlab_bench::scenario::run_scenario;
     let s = server_with(&["--tls"]).await;
-    let mut setup = Setup {
-        url: format!("https://{}", s.addr),
-        protocol: Protocol::Pushlab,
-        token: "t".into(),
-        server_pid: None,
-        quick: true,
-        transports: Transport::ALL.to_vec(),
-        feeder: None,
-        instances: Vec::new(),
-        broker_pid: None,
-        tls: false,
-        http2: false,
-    };
+    let mut setup = quick_setup(format!("https://{}", s.addr));
     let outcome = run_scenario("wire-cost-tls", &setup).await.unwrap();
     let bytes = |label: &str| {
         let row = outcome.rows.iter().find(|r| r.label == label).unwrap_or_else(|| panic!("no row {label}"));
@@ -171,4 +147,21 @@ async fn http2_polls_cost_fewer_bytes_than_http1_over_tls() {
     setup.url = "http://127.0.0.1:1".into();
     let err = run_scenario("wire-cost-tls", &setup).await.unwrap_err();
     assert!(err.to_string().contains("--tls"), "{err}");
+}
+
+/// A `--quick` scenario run against the server at `url` (token `t`).
+fn quick_setup(url: String) -> pushlab_bench::scenario::Setup {
+    pushlab_bench::scenario::Setup {
+        url,
+        protocol: Protocol::Pushlab,
+        token: "t".into(),
+        server_pid: None,
+        quick: true,
+        transports: Transport::ALL.to_vec(),
+        feeder: None,
+        instances: Vec::new(),
+        broker_pid: None,
+        tls: false,
+        http2: false,
+    }
 }
